@@ -1,0 +1,75 @@
+// The one configuration schema over the environment (DESIGN.md, Contracts). Parsed once at
+// start-up; every error names the variable and says what is wrong. Secrets stay in this
+// object and are never logged (see `describeConfig`).
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(fallback);
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const optionalUrl = optionalString.pipe(
+  z.url({ error: 'must be a URL such as http://localhost:12111' }).optional(),
+);
+
+/** Environment variables the project reads. The README's configuration table is generated from it. */
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: optionalString.describe(
+    'Temporal frontend host:port. Unset: `npm start` runs the embedded dev server.',
+  ),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default').describe('Temporal namespace.'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('billing').describe('Task queue of the billing worker.'),
+  STRIPE_SECRET_KEY: optionalString.describe(
+    'Stripe secret key (sk_…). Unset: the local Stripe simulator is used. Never logged.',
+  ),
+  STRIPE_WEBHOOK_SECRET: optionalString
+    .transform((v) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '')))
+    .describe('Webhook signing secrets (whsec_…), comma-separated to rotate. Never logged.'),
+  STRIPE_API_BASE: optionalUrl.describe(
+    'Base URL of a Stripe-compatible API (the simulator, stripe-mock). Unset: api.stripe.com.',
+  ),
+  STRIPE_SIM_PORT: port(12111).describe('Port of the local Stripe simulator.'),
+  WEBHOOK_HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1').describe('Address the webhook receiver binds.'),
+  WEBHOOK_PORT: port(3000).describe('Port of the webhook receiver.'),
+  TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
+  TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Raised when the environment does not parse; its message lists every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly { variable: string; problem: string }[]) {
+    super(
+      `invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.problem}`).join('\n')}`,
+    );
+  }
+}
+
+/** Parses the given environment (default `process.env`). Throws `ConfigError` naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => ({ variable: issue.path.join('.') || '(environment)', problem: issue.message })),
+  );
+}
+
+/** A loggable summary of the configuration: secrets are reported as set or unset, never shown. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    STRIPE_SECRET_KEY: config.STRIPE_SECRET_KEY ? '[set]' : '[unset]',
+    STRIPE_WEBHOOK_SECRET: `[${config.STRIPE_WEBHOOK_SECRET.length} set]`,
+  };
+}

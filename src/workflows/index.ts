@@ -1,0 +1,2 @@
+// Every workflow the `billing` worker serves. Deterministic code only (DESIGN.md invariant 6).
+export {};

@@ -1,0 +1,44 @@
+// One shared Temporal dev server per test run (the provisioned binary, SQLite in WAL mode, the
+// project's search attributes registered) and one workflow bundle, handed to every test file
+// through vitest's provide/inject.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestProject } from 'vitest/node';
+import { bundleWorkflows } from '../src/embedded/bundle.js';
+import { devServerExecutable } from '../src/embedded/servers.js';
+import { billingSearchAttributes } from '../src/shared/search-attributes.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-billing-test-'));
+  const [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: devServerExecutable(),
+        dbFilename: join(dir, 'temporal.db'),
+        searchAttributes: [...billingSearchAttributes],
+        extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
+      },
+    }),
+    bundleWorkflows(fileURLToPath(new URL('./workflows/index.ts', import.meta.url))),
+  ]);
+  const workflowBundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('temporalAddress', env.address);
+  project.provide('temporalNamespace', env.namespace ?? 'default');
+  project.provide('workflowBundlePath', workflowBundlePath);
+  return async () => {
+    await env.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,92 @@
+// Test harness over the real Temporal servers: a connection to the run's shared dev server
+// (global setup) and a time-skipping environment on the provisioned Java test server, each
+// with a worker on the run's pre-built workflow bundle.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { testServerExecutable } from '../../src/embedded/servers.js';
+
+let runtimeInstalled = false;
+/** Keeps the SDK's own logs quiet in tests (warnings and errors still show). */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** A task queue unique to one test, so tests sharing the dev server never steal each other's tasks. */
+export function uniqueTaskQueue(name = 'test'): string {
+  return `${name}-${randomUUID()}`;
+}
+
+type WorkerExtras = Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowsPath'>;
+
+export interface DevServer {
+  client: Client;
+  connection: NativeConnection;
+  namespace: string;
+  /** Creates a worker on the shared bundle, polling `taskQueue`. */
+  createWorker(taskQueue: string, extras?: WorkerExtras): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+/** Connects to the run's shared dev server. */
+export async function connectDevServer(): Promise<DevServer> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const [clientConnection, connection] = await Promise.all([
+    Connection.connect({ address }),
+    NativeConnection.connect({ address }),
+  ]);
+  const client = new Client({ connection: clientConnection, namespace });
+  return {
+    client,
+    connection,
+    namespace,
+    createWorker: (taskQueue, extras = {}) =>
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        ...extras,
+      }),
+    close: async () => {
+      await Promise.all([clientConnection.close(), connection.close()]);
+    },
+  };
+}
+
+/**
+ * Starts a time-skipping environment on the provisioned test server. The SDK gives the JVM
+ * about 5 s to answer; the launcher's class-data archive makes it start in well under that,
+ * and one retry covers a machine that is briefly overloaded.
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const create = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
+  try {
+    return await create();
+  } catch (first) {
+    console.warn('time-skipping server did not start on the first try; retrying once', first);
+    return create();
+  }
+}
+
+/** A worker for a time-skipping environment, on the shared bundle. */
+export function createTimeSkippingWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  extras: WorkerExtras = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...extras,
+  });
+}
