@@ -1,12 +1,13 @@
 // Provisions the two real Temporal servers the project runs on, without internet: the
 // Temporal CLI dev server (built with `go install`) and the Java time-skipping test server
-// (from Maven Central), cached outside the repository so fresh clones reuse them.
+// (from Maven Central), cached outside the repository so fresh clones reuse them. It also
+// builds stripe-mock (`go install`), which the simulator's contract test runs against.
 //
 // Lookup order for each binary: explicit env var path → cache → build with the local
 // toolchain → none (the SDK then falls back to its own download, for machines with internet).
 // The result is written to `<cache>/servers.json`, which the tests and `npm start` read.
 //
-// Usage: tsx scripts/provision.ts [--dev-server] [--test-server] [--quiet]
+// Usage: tsx scripts/provision.ts [--dev-server] [--test-server] [--stripe-mock] [--quiet]
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -17,6 +18,7 @@ import {
   TEST_SERVER_VERSION,
   type ServerManifest,
   devServerCachePath,
+  stripeMockCachePath,
   testServerCachePath,
   writeManifest,
   readManifest,
@@ -25,6 +27,7 @@ import {
 const args = new Set(process.argv.slice(2));
 const wantDev = args.has('--dev-server') || !args.has('--test-server');
 const wantTest = args.has('--test-server') || !args.has('--dev-server');
+const wantStripeMock = args.has('--stripe-mock') || (!args.has('--dev-server') && !args.has('--test-server'));
 const quiet = args.has('--quiet');
 
 function log(message: string): void {
@@ -83,6 +86,45 @@ function provisionDevServer(): string | undefined {
   rmSync(join(cached, '..'), { recursive: true, force: true });
   renameSync(staging, join(cached, '..'));
   log(`dev server: built in ${seconds(started)}`);
+  return cached;
+}
+
+function provisionStripeMock(): string | undefined {
+  const fromEnv = process.env.STRIPE_MOCK_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) {
+      throw new Error(`STRIPE_MOCK_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`);
+    }
+    log(`stripe-mock: ${fromEnv} (STRIPE_MOCK_PATH)`);
+    return fromEnv;
+  }
+  const cached = stripeMockCachePath();
+  if (existsSync(cached)) {
+    log(`stripe-mock: ${cached} (cached)`);
+    return cached;
+  }
+  if (!has('go', ['version'])) {
+    log('stripe-mock: no Go here; the stripe-mock contract test will be skipped');
+    return undefined;
+  }
+  const started = performance.now();
+  const staging = `${join(cached, '..')}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  log('stripe-mock: building with go install (once)');
+  const result = spawnSync('go', ['install', 'github.com/stripe/stripe-mock@latest'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: staging },
+  });
+  if (result.status !== 0) {
+    // Not fatal: only the contract test needs it, and it reports the missing binary itself.
+    log(`stripe-mock: go install failed (exit ${result.status}); the contract test will be skipped`);
+    rmSync(staging, { recursive: true, force: true });
+    return undefined;
+  }
+  rmSync(join(cached, '..'), { recursive: true, force: true });
+  renameSync(staging, join(cached, '..'));
+  log(`stripe-mock: built in ${seconds(started)}`);
   return cached;
 }
 
@@ -216,6 +258,7 @@ async function main(): Promise<void> {
   const manifest: ServerManifest = {
     devServer: wantDev ? provisionDevServer() : previous?.devServer,
     testServer: wantTest ? await provisionTestServer() : previous?.testServer,
+    stripeMock: wantStripeMock ? provisionStripeMock() : previous?.stripeMock,
   };
   writeManifest(manifest);
   log(`done in ${seconds(started)}`);

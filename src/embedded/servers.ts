@@ -20,6 +20,8 @@ const MANIFEST = join(CACHE_DIR, 'servers.json');
 export interface ServerManifest {
   devServer: string | undefined;
   testServer: string | undefined;
+  /** stripe-mock (Stripe's OpenAPI-validating mock), for the simulator's contract test; `undefined` = not available. */
+  stripeMock?: string | undefined;
 }
 
 export function devServerCachePath(): string {
@@ -30,6 +32,11 @@ export function testServerCachePath(): string {
   return join(CACHE_DIR, `temporal-test-server-${TEST_SERVER_VERSION}`, 'temporal-test-server');
 }
 
+/** Where `go install github.com/stripe/stripe-mock@latest` puts the stripe-mock binary (GOBIN). */
+export function stripeMockCachePath(): string {
+  return join(CACHE_DIR, 'stripe-mock', 'stripe-mock');
+}
+
 export function writeManifest(manifest: ServerManifest): void {
   mkdirSync(CACHE_DIR, { recursive: true });
   writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -38,7 +45,11 @@ export function writeManifest(manifest: ServerManifest): void {
 export function readManifest(): ServerManifest | undefined {
   if (!existsSync(MANIFEST)) return undefined;
   const parsed = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Partial<ServerManifest>;
-  return { devServer: parsed.devServer ?? undefined, testServer: parsed.testServer ?? undefined };
+  return {
+    devServer: parsed.devServer ?? undefined,
+    testServer: parsed.testServer ?? undefined,
+    stripeMock: parsed.stripeMock ?? undefined,
+  };
 }
 
 type Executable = NonNullable<DevServerConfig['executable']>;
