@@ -1,2 +1,2 @@
 // Every workflow the `billing` worker serves. Deterministic code only (DESIGN.md invariant 6).
-export {};
+export { chargeCustomer } from './charge-customer.js';

@@ -1,0 +1,110 @@
+// PaymentIntent activities: all Stripe I/O of a charge. Every mutating call sends the key the
+// workflow derived (visible in history); every Stripe error goes through the one outcome table.
+import type Stripe from 'stripe';
+import type { PaymentIntentSnapshot } from '../shared/payment-intent.js';
+import { toSnapshot } from './snapshot.js';
+import { toActivityFailure } from './stripe-errors.js';
+
+export interface CreatePaymentIntentInput {
+  idempotencyKey: string;
+  workflowId: string;
+  orderId: string;
+  customerId: string;
+  amount: number;
+  currency: string;
+  paymentMethodId?: string | undefined;
+  description?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface ConfirmPaymentIntentInput {
+  idempotencyKey: string;
+  paymentIntentId: string;
+  paymentMethodId?: string | undefined;
+}
+
+export interface CancelPaymentIntentInput {
+  idempotencyKey: string;
+  paymentIntentId: string;
+}
+
+export interface FindPaymentIntentInput {
+  customerId: string;
+  workflowId: string;
+}
+
+/** Runs a Stripe call, translating its errors by the outcome table. */
+async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
+/** PaymentIntent activities over an injected Stripe client (no module mocking in tests). */
+export function createPaymentIntentActivities(stripe: Stripe) {
+  return {
+    /** Creates the order's PaymentIntent, unconfirmed, tagged with the workflow and order ids. */
+    async createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSnapshot> {
+      const intent = await stripeCall(() =>
+        stripe.paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency,
+            customer: input.customerId,
+            ...(input.paymentMethodId && { payment_method: input.paymentMethodId }),
+            ...(input.description && { description: input.description }),
+            metadata: { ...input.metadata, workflow_id: input.workflowId, order_id: input.orderId },
+            confirm: false,
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return toSnapshot(intent);
+    },
+
+    /** Confirms the intent off-session (the customer is not present), optionally with a new method. */
+    async confirmPaymentIntent(input: ConfirmPaymentIntentInput): Promise<PaymentIntentSnapshot> {
+      const intent = await stripeCall(() =>
+        stripe.paymentIntents.confirm(
+          input.paymentIntentId,
+          { off_session: true, ...(input.paymentMethodId && { payment_method: input.paymentMethodId }) },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return toSnapshot(intent);
+    },
+
+    /** Reads the intent: the truth the workflow reconciles against. Not mutating, no key. */
+    async retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntentSnapshot> {
+      return toSnapshot(await stripeCall(() => stripe.paymentIntents.retrieve(paymentIntentId)));
+    },
+
+    /** Cancels the intent (only possible while no money has moved). */
+    async cancelPaymentIntent(input: CancelPaymentIntentInput): Promise<PaymentIntentSnapshot> {
+      const intent = await stripeCall(() =>
+        stripe.paymentIntents.cancel(
+          input.paymentIntentId,
+          { cancellation_reason: 'abandoned' },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return toSnapshot(intent);
+    },
+
+    /**
+     * Finds the intent a workflow created, when a create ended ambiguously (5xx or timeout):
+     * lists the customer's intents (strongly consistent, unlike search) and matches
+     * `metadata.workflow_id`. `null` means Stripe holds none, so a new create key is safe.
+     */
+    async findPaymentIntentForWorkflow(input: FindPaymentIntentInput): Promise<PaymentIntentSnapshot | null> {
+      return stripeCall(async () => {
+        for await (const intent of stripe.paymentIntents.list({ customer: input.customerId, limit: 100 })) {
+          if (intent.metadata?.workflow_id === input.workflowId) return toSnapshot(intent);
+        }
+        return null;
+      });
+    },
+  };
+}

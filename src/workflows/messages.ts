@@ -1,0 +1,52 @@
+// Message contracts of chargeCustomer (DESIGN.md, Contracts), defined once and imported by the
+// workflow, the client, the receiver and tests.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PaymentError } from '../shared/payment-intent.js';
+import type { CancelInput, RetryNowInput, StripeEventSignal } from '../shared/schemas.js';
+
+/** Where a charge is; `BillingStatus` carries the same value. */
+export const ChargeState = {
+  creating: 'creating',
+  confirming: 'confirming',
+  reconciling: 'reconciling',
+  processing: 'processing',
+  requiresAction: 'requires_action',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'canceled',
+} as const;
+export type ChargeState = (typeof ChargeState)[keyof typeof ChargeState];
+
+export const ChargeOutcome = { succeeded: 'succeeded', failed: 'failed', canceled: 'canceled' } as const;
+export type ChargeOutcome = (typeof ChargeOutcome)[keyof typeof ChargeOutcome];
+
+export interface ChargeStatus {
+  state: ChargeState;
+  /** Confirm attempts made so far (1 after the first confirm). */
+  attempt: number;
+  paymentIntentId?: string | undefined;
+  /** ISO time of the next scheduled attempt or re-read, while waiting. */
+  nextAttemptAt?: string | undefined;
+  lastError?: PaymentError | undefined;
+}
+
+export interface ChargeResult {
+  outcome: ChargeOutcome;
+  paymentIntentId: string | undefined;
+  attempts: number;
+  failure?: PaymentError | undefined;
+}
+
+export interface RetryNowResult {
+  accepted: boolean;
+  /** Why not, when not accepted (e.g. the charge already ended). */
+  reason?: string | undefined;
+}
+
+/** A Stripe event about this charge (a wake-up: the workflow re-reads the intent). */
+export const stripeEventSignal = defineSignal<[StripeEventSignal]>('stripeEvent');
+/** Stop the charge: cancels the intent unless money has already moved. */
+export const cancelSignal = defineSignal<[CancelInput]>('cancel');
+/** Attempt again now, optionally with a new payment method. */
+export const retryNowUpdate = defineUpdate<RetryNowResult, [RetryNowInput]>('retryNow');
+export const statusQuery = defineQuery<ChargeStatus>('status');
