@@ -6,14 +6,28 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { testServerExecutable } from '../../src/embedded/servers.js';
+import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
+
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const INDEXED_VALUE_TYPE: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.DOUBLE]: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  [SearchAttributeType.BOOL]: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
 
 let runtimeInstalled = false;
-/** Keeps the SDK's own logs quiet in tests (warnings and errors still show). */
+/** Keeps the SDK's own logs quiet in tests (expected activity failures log as warnings; errors still show). */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 /** A task queue unique to one test, so tests sharing the dev server never steal each other's tasks. */
@@ -68,12 +82,18 @@ export async function connectDevServer(): Promise<DevServer> {
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const create = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
+  let env: TestWorkflowEnvironment;
   try {
-    return await create();
+    env = await create();
   } catch (first) {
     console.warn('time-skipping server did not start on the first try; retrying once', first);
-    return create();
+    env = await create();
   }
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(billingSearchAttributes.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+  });
+  return env;
 }
 
 /** A worker for a time-skipping environment, on the shared bundle. */

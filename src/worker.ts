@@ -1,0 +1,52 @@
+// The billing worker: configuration, connection, workflows and activities on the `billing`
+// task queue, and graceful shutdown (the SDK drains in-flight tasks on SIGINT/SIGTERM).
+import { pathToFileURL } from 'node:url';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createActivities } from './activities/index.js';
+import { createStripeClient } from './activities/stripe-client.js';
+import { loadConfig, type Config } from './config.js';
+import { bundleWorkflows } from './embedded/bundle.js';
+import { connectWorker } from './temporal.js';
+
+/** The Stripe client from configuration: real Stripe with a key, or a Stripe-compatible base URL. */
+export function stripeFromConfig(config: Config): Stripe {
+  if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE) {
+    throw new Error('set STRIPE_SECRET_KEY (real Stripe) or STRIPE_API_BASE (the simulator, e.g. http://127.0.0.1:12111)');
+  }
+  // The simulator accepts any sk_test_ key; real Stripe needs the configured one.
+  return createStripeClient({ secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_simulator', apiBase: config.STRIPE_API_BASE });
+}
+
+export interface WorkerOptions {
+  config: Config;
+  stripe?: Stripe;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+/** Creates (does not run) the billing worker. */
+export async function createBillingWorker({ config, stripe, workflowBundle }: WorkerOptions): Promise<Worker> {
+  const [{ connection, namespace }, bundle] = await Promise.all([connectWorker(config), workflowBundle ?? bundleWorkflows()]);
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: bundle,
+    activities: createActivities({ stripe: stripe ?? stripeFromConfig(config) }),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const worker = await createBillingWorker({ config });
+  console.log(`worker: polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`);
+  await worker.run();
+  console.log('worker: stopped');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,152 @@
+// Fake PaymentIntent activities for workflow tests on the time-skipping server: one intent,
+// scripted confirm outcomes, and settlement measured in the server's (virtual) time. They throw
+// the same typed failures the real activities throw, so the workflow's branches are exercised.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BillingActivities } from '../../src/activities/index.js';
+import type { CancelPaymentIntentInput, ConfirmPaymentIntentInput, CreatePaymentIntentInput } from '../../src/activities/payment-intents.js';
+import { IntentStatus, type PaymentIntentSnapshot } from '../../src/shared/payment-intent.js';
+import { StripeFailureType, type StripeErrorInfo } from '../../src/shared/stripe-failures.js';
+
+/** What one confirm does. */
+export type ConfirmScript =
+  | { kind: 'succeed' }
+  | { kind: 'decline'; declineCode: string; adviceCode?: string }
+  | { kind: 'requires_action' }
+  /** Goes to `processing` and settles `after` ms of server time later. */
+  | { kind: 'processing'; settlesAfterMs: number; settlesTo: 'succeeded' | 'requires_payment_method' }
+  /** A 5xx; `moved` says whether the confirm took effect before Stripe failed. */
+  | { kind: 'ambiguous'; moved: boolean };
+
+export interface FakeStripe {
+  activities: BillingActivities;
+  /** Every call, in order, with its idempotency key where it has one. */
+  calls: { name: string; key?: string; paymentMethodId?: string | undefined }[];
+  intent(): PaymentIntentSnapshot;
+  /** Changes the intent as if the customer or bank did something outside the workflow. */
+  setStatus(status: PaymentIntentSnapshot['status'], error?: PaymentIntentSnapshot['lastPaymentError']): void;
+  /** Successful charges so far (must never exceed 1). */
+  charges(): number;
+}
+
+function failure(type: string, info: StripeErrorInfo): ApplicationFailure {
+  return ApplicationFailure.create({ type, message: `fake ${type}`, nonRetryable: true, details: [info] });
+}
+
+/** Server time of the current activity attempt (virtual on the time-skipping server). */
+const serverNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
+
+export interface FakeOptions {
+  /** The first create fails with a 5xx; `created` says whether Stripe made the intent anyway. */
+  createAmbiguous?: { created: boolean };
+  /** Runs after a confirm changed the intent and before the activity returns (e.g. a racing webhook). */
+  afterConfirm?: (fake: FakeStripe, workflowId: string) => Promise<void>;
+}
+
+export function createFakeStripe(script: ConfirmScript[], options: FakeOptions = {}): FakeStripe {
+  const calls: FakeStripe['calls'] = [];
+  let intent: PaymentIntentSnapshot | undefined;
+  let charges = 0;
+  let settlement: { at: number; to: 'succeeded' | 'requires_payment_method' } | undefined;
+  const keysSeen = new Map<string, PaymentIntentSnapshot>();
+
+  /** The intent; inside an activity (`settle`), a due settlement is applied first. */
+  const current = (settle = true): PaymentIntentSnapshot => {
+    if (!intent) throw ApplicationFailure.create({ type: StripeFailureType.invalidRequest, message: 'no intent', nonRetryable: true });
+    if (settle && settlement && serverNow() >= settlement.at) {
+      intent = settlement.to === 'succeeded'
+        ? { ...intent, status: IntentStatus.succeeded, amountReceived: intent.amount }
+        : { ...intent, status: IntentStatus.requiresPaymentMethod, lastPaymentError: { code: 'payment_intent_payment_attempt_failed', message: 'debit failed' } };
+      if (settlement.to === 'succeeded') charges++;
+      settlement = undefined;
+    }
+    return intent;
+  };
+
+  const succeed = (): void => {
+    if (intent!.status === IntentStatus.succeeded) throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
+    intent = { ...intent!, status: IntentStatus.succeeded, amountReceived: intent!.amount, lastPaymentError: undefined };
+    charges++;
+  };
+
+  const activities: BillingActivities = {
+    async createPaymentIntent(input: CreatePaymentIntentInput) {
+      calls.push({ name: 'create', key: input.idempotencyKey });
+      const ambiguous = options.createAmbiguous;
+      options.createAmbiguous = undefined;
+      if (ambiguous && !ambiguous.created) throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
+      intent ??= {
+        id: 'pi_fake_1',
+        status: input.paymentMethodId ? IntentStatus.requiresConfirmation : IntentStatus.requiresPaymentMethod,
+        amount: input.amount,
+        amountReceived: 0,
+        currency: input.currency,
+        customerId: input.customerId,
+        paymentMethodId: input.paymentMethodId,
+      };
+      if (ambiguous?.created) throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
+      return intent;
+    },
+    async confirmPaymentIntent(input: ConfirmPaymentIntentInput) {
+      calls.push({ name: 'confirm', key: input.idempotencyKey, paymentMethodId: input.paymentMethodId });
+      const replay = keysSeen.get(input.idempotencyKey);
+      if (replay) return replay;
+      const step = script.shift() ?? { kind: 'succeed' };
+      current();
+      switch (step.kind) {
+        case 'succeed':
+          succeed();
+          break;
+        case 'decline': {
+          const lastPaymentError = { code: 'card_declined', declineCode: step.declineCode, adviceCode: step.adviceCode, message: 'Your card was declined.' };
+          intent = { ...intent!, status: IntentStatus.requiresPaymentMethod, lastPaymentError };
+          throw failure(StripeFailureType.declined, { statusCode: 402, ...lastPaymentError, paymentIntent: intent });
+        }
+        case 'requires_action':
+          intent = { ...intent!, status: IntentStatus.requiresAction, nextActionType: 'use_stripe_sdk' };
+          break;
+        case 'processing':
+          intent = { ...intent!, status: IntentStatus.processing };
+          settlement = { at: serverNow() + step.settlesAfterMs, to: step.settlesTo };
+          break;
+        case 'ambiguous':
+          if (step.moved) succeed();
+          throw failure(StripeFailureType.ambiguous, { statusCode: 500, message: 'fake 500' });
+      }
+      const result = intent!;
+      keysSeen.set(input.idempotencyKey, result);
+      await options.afterConfirm?.(fake, Context.current().info.workflowExecution?.workflowId ?? '');
+      return result;
+    },
+    async retrievePaymentIntent(id: string) {
+      calls.push({ name: 'retrieve' });
+      if (id !== intent?.id) throw failure(StripeFailureType.invalidRequest, { statusCode: 404, code: 'resource_missing' });
+      return current();
+    },
+    async cancelPaymentIntent(input: CancelPaymentIntentInput) {
+      calls.push({ name: 'cancel', key: input.idempotencyKey });
+      const now = current();
+      if (now.status === IntentStatus.succeeded || now.status === IntentStatus.processing) {
+        throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
+      }
+      intent = { ...now, status: IntentStatus.canceled };
+      return intent;
+    },
+    async findPaymentIntentForWorkflow() {
+      calls.push({ name: 'find' });
+      return intent ?? null;
+    },
+  };
+
+  const fake: FakeStripe = {
+    activities,
+    calls,
+    intent: () => current(false),
+    setStatus(status, error) {
+      intent = { ...current(false), status, lastPaymentError: error };
+      if (status === IntentStatus.succeeded) charges++;
+    },
+    charges: () => charges,
+  };
+  return fake;
+}
