@@ -95,7 +95,8 @@ function stripeFailure(error: unknown): { type: string; info: StripeErrorInfo } 
   if (!(error instanceof ActivityFailure)) return undefined;
   const cause = error.cause;
   if (cause instanceof ApplicationFailure && cause.type) {
-    return { type: cause.type, info: (cause.details?.[0] ?? {}) as StripeErrorInfo };
+    const info: StripeErrorInfo = cause.details?.[0] ?? {};
+    return { type: cause.type, info };
   }
   // The activity ran out of time (schedule-to-close): as unknown as a lost response.
   if (cause instanceof TimeoutFailure) return { type: StripeFailureType.ambiguous, info: { message: cause.message } };
@@ -136,7 +137,12 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
   let dirty = false; // a Stripe event arrived since the last read
   let retryRequested = false;
   let finished = false;
-  const status: ChargeStatus = { state: ChargeState.creating, attempt: state.attempts, paymentIntentId: state.paymentIntentId };
+  const status: ChargeStatus = {
+    state: ChargeState.creating,
+    attempt: state.attempts,
+    paymentIntentId: state.paymentIntentId,
+    events: { received: 0, duplicates: 0 },
+  };
 
   setHandler(statusQuery, () => ({ ...status, attempt: state.attempts, lastError: state.lastError }));
   setHandler(stripeEventSignal, (event) => {
@@ -145,7 +151,11 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
       log.warn('stripeEvent signal rejected', { problem: describeIssues(valid.error) });
       return;
     }
-    if (state.seenEventIds.includes(valid.data.id)) return; // duplicate delivery
+    if (state.seenEventIds.includes(valid.data.id)) {
+      status.events.duplicates++; // Stripe delivers at least once: a duplicate changes nothing
+      return;
+    }
+    status.events.received++;
     state.seenEventIds.push(valid.data.id);
     if (state.seenEventIds.length > SEEN_EVENTS_LIMIT) state.seenEventIds.shift();
     dirty = true;

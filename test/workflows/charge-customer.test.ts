@@ -253,7 +253,7 @@ describe('chargeCustomer', () => {
   it('fails the execution loudly when the workflow is started with an invalid input by other means', async () => {
     const taskQueue = uniqueTaskQueue('raw');
     const worker = await createTimeSkippingWorker(env, taskQueue, { activities: createFakeStripe([]).activities });
-    const error = await worker.runUntil(
+    const error: unknown = await worker.runUntil(
       env.client.workflow
         .execute('chargeCustomer', { taskQueue, workflowId: taskQueue, args: [{ orderId: 'x', customerId: 'nope', amount: 1, currency: 'usd' }] })
         .catch((e: unknown) => e),

@@ -1,0 +1,53 @@
+// `npm start` brings up the embedded stack (dev server with its UI, simulator, worker), serves
+// the UI, and stops cleanly on Ctrl-C, leaving nothing listening.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './helpers/ports.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+describe('npm start', () => {
+  it('serves the Temporal UI, then stops on SIGINT with exit code 0 and no server left behind', async () => {
+    const [grpc, ui, sim] = [await freePort(), await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'db-start-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+      cwd: root,
+      env: { ...process.env, TEMPORAL_ADDRESS: '', STRIPE_SECRET_KEY: '', STRIPE_API_BASE: '', TEMPORAL_PORT: String(grpc), TEMPORAL_UI_PORT: String(ui), STRIPE_SIM_PORT: String(sim), TEMPORAL_DB_FILE: join(dir, 'dev.db') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => output.includes('Press Ctrl-C') && resolve());
+      void exited.then(() => reject(new Error(`npm start exited early:\n${output}`)));
+    });
+
+    expect(output).toContain(`Temporal UI      http://127.0.0.1:${ui}`);
+    const page = await fetch(`http://127.0.0.1:${ui}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('durable-billing stopped');
+    expect(await listening(grpc)).toBe(false);
+    expect(await listening(ui)).toBe(false);
+    expect(await listening(sim)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+});
