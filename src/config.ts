@@ -42,6 +42,9 @@ export const configSchema = z.object({
   WEBHOOK_PORT: port(3000).describe('Port of the webhook receiver.'),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
+  WORKFLOW_BUNDLE_PATH: optionalString.describe(
+    'Pre-built workflow bundle (`npm run build:workflows` writes dist/workflow-bundle.js). Unset: bundled at worker start.',
+  ),
   TEMPORAL_DB_FILE: optionalString.describe(
     'SQLite file of the embedded dev server (`npm start`). Unset: `~/.cache/durable-billing/dev-server.db`.',
   ),

@@ -18,15 +18,17 @@ export function stripeFromConfig(config: Config): Stripe {
   return createStripeClient({ secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_simulator', apiBase: config.STRIPE_API_BASE });
 }
 
-export interface WorkerOptions {
+export interface BillingWorkerOptions {
   config: Config;
   stripe?: Stripe;
+  /** A bundle built in-process; otherwise WORKFLOW_BUNDLE_PATH, otherwise bundled now. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
 /** Creates (does not run) the billing worker. */
-export async function createBillingWorker({ config, stripe, workflowBundle }: WorkerOptions): Promise<Worker> {
-  const [{ connection, namespace }, bundle] = await Promise.all([connectWorker(config), workflowBundle ?? bundleWorkflows()]);
+export async function createBillingWorker({ config, stripe, workflowBundle }: BillingWorkerOptions): Promise<Worker> {
+  const prebuilt = workflowBundle ?? (config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined);
+  const [{ connection, namespace }, bundle] = await Promise.all([connectWorker(config), prebuilt ?? bundleWorkflows()]);
   return Worker.create({
     connection,
     namespace,

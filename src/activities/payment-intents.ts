@@ -1,5 +1,6 @@
 // PaymentIntent activities: all Stripe I/O of a charge. Every mutating call sends the key the
 // workflow derived (visible in history); every Stripe error goes through the one outcome table.
+import { Context } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { PaymentIntentSnapshot } from '../shared/payment-intent.js';
 import { toSnapshot } from './snapshot.js';
@@ -33,12 +34,23 @@ export interface FindPaymentIntentInput {
   workflowId: string;
 }
 
-/** Runs a Stripe call, translating its errors by the outcome table. */
+/** How often an activity heartbeats while its Stripe call is in flight. */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+
+/**
+ * Runs a Stripe call, translating its errors by the outcome table. Heartbeats while the call is
+ * in flight, so a crashed worker is noticed after the heartbeat timeout (seconds), not the
+ * start-to-close timeout, and the retry (same key) runs on another worker.
+ */
 async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const beat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {
     return await call();
   } catch (error) {
     throw toActivityFailure(error);
+  } finally {
+    clearInterval(beat);
   }
 }
 

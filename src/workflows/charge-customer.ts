@@ -55,14 +55,17 @@ export const SEEN_EVENTS_LIMIT = 500;
 
 // Mutating calls: Temporal retries them with the same key, and gives up well inside Stripe's
 // 24 h key retention (invariant 3); the workflow then reconciles and moves to a new key.
+// A crashed worker is detected by the missed heartbeat, in seconds.
 const mutating: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 // Reads have no key to protect: retried until Stripe answers.
 const reading: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
 const stripe = proxyActivities<BillingActivities>(mutating);

@@ -1,0 +1,185 @@
+// chargeCustomer end to end: the dev server, the real activities and stripe-node against the
+// Stripe simulator, with faults injected. Every test checks the simulator's ledger: exactly one
+// successful charge, or none.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createStripeClient } from '../../src/activities/stripe-client.js';
+import { BillingClient, type ChargeInput } from '../../src/client/index.js';
+import { chargeWorkflowId } from '../../src/shared/ids.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { connectDevServer, uniqueTaskQueue, type DevServer } from '../helpers/temporal.js';
+
+let server: DevServer;
+let sim: Simulator;
+let stripe: Stripe;
+let customerId: string;
+beforeAll(async () => {
+  [server, sim] = await Promise.all([connectDevServer(), startSimulator({ port: 0, seed: 4 })]);
+  stripe = createStripeClient({ secretKey: 'sk_test_integration', apiBase: sim.url });
+  customerId = (await stripe.customers.create({ email: 'buyer@example.com' })).id;
+});
+afterAll(async () => {
+  await sim?.close();
+  await server?.close();
+});
+afterEach(() => sim.faults.clear());
+
+let seq = 0;
+const order = (paymentMethodId: string, overrides: Partial<ChargeInput> = {}): ChargeInput => ({
+  orderId: `it-${process.pid}-${Date.now()}-${seq++}`,
+  customerId,
+  amount: 4200,
+  currency: 'usd',
+  paymentMethodId,
+  ...overrides,
+});
+
+/** Runs one charge on a fresh task queue with an in-process worker on the real activities. */
+async function charge(input: ChargeInput) {
+  const taskQueue = uniqueTaskQueue('it');
+  const worker = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+  const billing = new BillingClient(server.client, { taskQueue });
+  const result = await worker.runUntil(billing.startCharge(input).then((h) => h.result()));
+  return { result, billing, ledger: sim.ledger().orders[input.orderId] };
+}
+
+/** The idempotency keys the workflow sent for `operation`, from its history (activity inputs). */
+async function sentKeys(orderId: string, operation: string): Promise<string[]> {
+  const history = await server.client.workflow.getHandle(chargeWorkflowId(orderId)).fetchHistory();
+  const keys: string[] = [];
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (!scheduled?.input?.payloads?.[0]?.data) continue;
+    const arg = JSON.parse(Buffer.from(scheduled.input.payloads[0].data).toString()) as { idempotencyKey?: string };
+    if (arg.idempotencyKey?.includes(`/${operation}/`)) keys.push(arg.idempotencyKey);
+  }
+  return keys;
+}
+
+describe('chargeCustomer against the Stripe simulator', () => {
+  it('charges a good card exactly once', async () => {
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect(ledger).toMatchObject({ successfulCharges: 1, amountCaptured: 4200, paymentIntents: [result.paymentIntentId] });
+  });
+
+  it('records a decline with its codes and moves no money', async () => {
+    const input = order('pm_card_chargeDeclinedInsufficientFunds');
+    const { result, ledger } = await charge(input);
+    expect(result).toMatchObject({ outcome: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } });
+    expect(ledger).toMatchObject({ successfulCharges: 0, amountCaptured: 0 });
+  });
+
+  it('a lost create response is retried with the same key and makes one PaymentIntent', async () => {
+    sim.faults.add({ kind: 'drop_after', method: 'POST', path: '/v1/payment_intents', times: 1 });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.paymentIntents).toHaveLength(1);
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'create')).toEqual([`db/${chargeWorkflowId(input.orderId)}/create/0`]);
+  });
+
+  it('a lost confirm response is retried with the same key and charges once', async () => {
+    sim.faults.add({ kind: 'drop_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(sim.ledger().paymentIntents[result.paymentIntentId!]?.confirmations).toBe(1);
+  });
+
+  it('a 500 on confirm after the money moved is reconciled by reading the intent: no second confirm', async () => {
+    sim.faults.add({ kind: 'error_500_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'confirm')).toHaveLength(1);
+  });
+
+  it('a 500 on confirm that moved nothing is followed by a confirm with the next key, which succeeds', async () => {
+    sim.faults.add({ kind: 'error_500_before', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    const wf = chargeWorkflowId(input.orderId);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${wf}/confirm/0`, `db/${wf}/confirm/1`]);
+  });
+
+  it('409 and 429 are retried with the same key and the charge succeeds once', async () => {
+    sim.faults.add({ kind: 'lock_timeout_409', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
+    sim.faults.add({ kind: 'rate_limit_429', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${chargeWorkflowId(input.orderId)}/confirm/0`]);
+  });
+
+  it('an idempotency_error fails the charge loudly and charges nothing', async () => {
+    const input = order('pm_card_visa');
+    // Someone (a bug) already used this order's confirm key with other parameters.
+    const intent = await stripe.paymentIntents.create({ amount: 100, currency: 'usd', customer: customerId }, { idempotencyKey: `scratch-${input.orderId}` });
+    await stripe.paymentIntents.cancel(intent.id, {}, { idempotencyKey: `db/${chargeWorkflowId(input.orderId)}/confirm/0` });
+    const taskQueue = uniqueTaskQueue('it');
+    const worker = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+    const billing = new BillingClient(server.client, { taskQueue });
+    const error: unknown = await worker.runUntil(billing.startCharge(input).then((h) => h.result()).catch((e: unknown) => e));
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toMatchObject({ type: 'StripeIdempotencyError' });
+    expect(sim.ledger().orders[input.orderId]?.successfulCharges ?? 0).toBe(0);
+  });
+});
+
+describe('a worker killed mid-activity', () => {
+  let child: ChildProcess | undefined;
+  let replacement: Worker | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+  });
+
+  it('is replaced, the confirm is retried with the same key, and the order is charged once', async () => {
+    const taskQueue = uniqueTaskQueue('kill');
+    // The confirm request sits at Stripe for 3 s: long enough to kill the worker mid-call.
+    sim.faults.add({ kind: 'latency', latencyMs: 3000, method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
+    child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/worker.ts', import.meta.url))], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        STRIPE_API_BASE: sim.url,
+        STRIPE_SECRET_KEY: 'sk_test_integration',
+        WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      },
+      stdio: 'ignore',
+    });
+    const billing = new BillingClient(server.client, { taskQueue });
+    const input = order('pm_card_visa');
+    const handle = await billing.startCharge(input);
+
+    // Wait until the confirm activity is running on the child worker, then kill it hard.
+    for (let i = 0; ; i++) {
+      const { raw } = await handle.workflow.describe();
+      const running = raw.pendingActivities?.some((a) => a.activityType?.name === 'confirmPaymentIntent' && a.lastStartedTime);
+      if (running) break;
+      if (i > 300) throw new Error('the confirm activity never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+
+    replacement = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+    const result = await replacement.runUntil(handle.result());
+    expect(result.outcome).toBe('succeeded');
+    expect(sim.ledger().orders[input.orderId]?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${chargeWorkflowId(input.orderId)}/confirm/0`]);
+  }, 90_000);
+});
