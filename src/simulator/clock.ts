@@ -20,7 +20,8 @@ export class SimClock {
 
   /** Moves simulated time forward; negative values are rejected because time never goes back. */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advanceTime needs a non-negative number of ms, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`advanceTime needs a non-negative number of ms, got ${ms}`);
     this.offsetMs += ms;
   }
 }

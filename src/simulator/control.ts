@@ -8,39 +8,96 @@ import { matchPath } from './router.js';
 import type { Simulator } from './simulator.js';
 import { webhookFaultRuleSchema } from './webhooks.js';
 
-const targetSchema = z.object({ url: z.url(), secrets: z.array(z.string().min(1)).min(1) }).strict();
+const targetSchema = z
+  .object({ url: z.url(), secrets: z.array(z.string().min(1)).min(1) })
+  .strict();
 const advanceSchema = z.object({ ms: z.number().int().min(0) }).strict();
-const authenticateSchema = z.object({ outcome: z.enum(['succeed', 'fail']).default('succeed') }).strict();
+const authenticateSchema = z
+  .object({ outcome: z.enum(['succeed', 'fail']).default('succeed') })
+  .strict();
 
-type Handler = (sim: Simulator, body: unknown, params: Record<string, string>) => Promise<[number, unknown]> | [number, unknown];
+type Handler = (
+  sim: Simulator,
+  body: unknown,
+  params: Record<string, string>,
+) => Promise<[number, unknown]> | [number, unknown];
 
 const routes: { method: string; pattern: string; handler: Handler }[] = [
   { method: 'GET', pattern: '/_sim/health', handler: () => [200, { ok: true }] },
   { method: 'GET', pattern: '/_sim/ledger', handler: (sim) => [200, sim.ledger()] },
   { method: 'GET', pattern: '/_sim/events', handler: (sim) => [200, { data: sim.events() }] },
   { method: 'GET', pattern: '/_sim/faults', handler: (sim) => [200, { data: sim.faults.list() }] },
-  { method: 'POST', pattern: '/_sim/faults', handler: (sim, body) => [200, { id: sim.faults.add(faultRuleSchema.parse(body)) }] },
-  { method: 'DELETE', pattern: '/_sim/faults', handler: (sim) => (sim.faults.clear(), [200, { cleared: true }]) },
-  { method: 'POST', pattern: '/_sim/webhooks/faults', handler: (sim, body) => [200, { id: sim.webhookFaults.add(webhookFaultRuleSchema.parse(body)) }] },
-  { method: 'DELETE', pattern: '/_sim/webhooks/faults', handler: (sim) => (sim.webhookFaults.clear(), [200, { cleared: true }]) },
-  { method: 'POST', pattern: '/_sim/webhooks/target', handler: (sim, body) => (sim.setWebhookTarget(targetSchema.parse(body)), [200, { ok: true }]) },
-  { method: 'DELETE', pattern: '/_sim/webhooks/target', handler: (sim) => (sim.setWebhookTarget(undefined), [200, { ok: true }]) },
-  { method: 'POST', pattern: '/_sim/webhooks/flush', handler: async (sim) => (await sim.flushWebhooks(), [200, { ok: true }]) },
-  { method: 'GET', pattern: '/_sim/webhooks/deliveries', handler: (sim) => [200, { data: sim.webhookDeliveries() }] },
+  {
+    method: 'POST',
+    pattern: '/_sim/faults',
+    handler: (sim, body) => [200, { id: sim.faults.add(faultRuleSchema.parse(body)) }],
+  },
+  {
+    method: 'DELETE',
+    pattern: '/_sim/faults',
+    handler: (sim) => (sim.faults.clear(), [200, { cleared: true }]),
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/webhooks/faults',
+    handler: (sim, body) => [
+      200,
+      { id: sim.webhookFaults.add(webhookFaultRuleSchema.parse(body)) },
+    ],
+  },
+  {
+    method: 'DELETE',
+    pattern: '/_sim/webhooks/faults',
+    handler: (sim) => (sim.webhookFaults.clear(), [200, { cleared: true }]),
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/webhooks/target',
+    handler: (sim, body) => (sim.setWebhookTarget(targetSchema.parse(body)), [200, { ok: true }]),
+  },
+  {
+    method: 'DELETE',
+    pattern: '/_sim/webhooks/target',
+    handler: (sim) => (sim.setWebhookTarget(undefined), [200, { ok: true }]),
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/webhooks/flush',
+    handler: async (sim) => (await sim.flushWebhooks(), [200, { ok: true }]),
+  },
+  {
+    method: 'GET',
+    pattern: '/_sim/webhooks/deliveries',
+    handler: (sim) => [200, { data: sim.webhookDeliveries() }],
+  },
   { method: 'GET', pattern: '/_sim/clock', handler: (sim) => [200, { now: sim.now() }] },
-  { method: 'POST', pattern: '/_sim/clock/advance', handler: (sim, body) => (sim.advanceTime(advanceSchema.parse(body).ms), [200, { now: sim.now() }]) },
+  {
+    method: 'POST',
+    pattern: '/_sim/clock/advance',
+    handler: (sim, body) => (
+      sim.advanceTime(advanceSchema.parse(body).ms),
+      [200, { now: sim.now() }]
+    ),
+  },
   {
     method: 'POST',
     pattern: '/_sim/payment_intents/:id/authenticate',
     handler: (sim, body, params) => {
       const done = sim.authenticate(params.id ?? '', authenticateSchema.parse(body ?? {}).outcome);
-      return done ? [200, { ok: true }] : [409, { error: 'the PaymentIntent is not in requires_action' }];
+      return done
+        ? [200, { ok: true }]
+        : [409, { error: 'the PaymentIntent is not in requires_action' }];
     },
   },
 ];
 
 /** Serves a `/_sim/` request. */
-export async function serveControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
+export async function serveControl(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawBody: string,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://simulator');
   const method = (req.method ?? 'GET').toUpperCase();
   let status = 404;
@@ -53,11 +110,21 @@ export async function serveControl(sim: Simulator, req: IncomingMessage, res: Se
       [status, payload] = await route.handler(sim, body, params);
     } catch (error) {
       status = 400;
-      payload = { error: error instanceof z.ZodError ? z.prettifyError(error) : error instanceof Error ? error.message : String(error) };
+      payload = {
+        error:
+          error instanceof z.ZodError
+            ? z.prettifyError(error)
+            : error instanceof Error
+              ? error.message
+              : String(error),
+      };
     }
     break;
   }
   const text = `${JSON.stringify(payload, null, 2)}\n`;
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }

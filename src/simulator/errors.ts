@@ -54,10 +54,19 @@ function docUrl(code: string | undefined): string | undefined {
 }
 
 /** 400 for a bad parameter: never saved under the idempotency key. */
-export function invalidParam(message: string, param: string | undefined, code?: string): StripeApiError {
+export function invalidParam(
+  message: string,
+  param: string | undefined,
+  code?: string,
+): StripeApiError {
   return new StripeApiError(
     400,
-    { type: StripeErrorType.invalidRequestError, message, ...(code ? { code, doc_url: docUrl(code) } : {}), ...(param ? { param } : {}) },
+    {
+      type: StripeErrorType.invalidRequestError,
+      message,
+      ...(code ? { code, doc_url: docUrl(code) } : {}),
+      ...(param ? { param } : {}),
+    },
     Saved.no,
   );
 }
@@ -78,7 +87,11 @@ export function resourceMissing(kind: string, id: string, param?: string): Strip
 }
 
 /** 400 `payment_intent_unexpected_state` (the endpoint ran, so it is saved like Stripe does). */
-export function unexpectedState(message: string, paymentIntent: unknown, code = 'payment_intent_unexpected_state'): StripeApiError {
+export function unexpectedState(
+  message: string,
+  paymentIntent: unknown,
+  code = 'payment_intent_unexpected_state',
+): StripeApiError {
   return new StripeApiError(400, {
     type: StripeErrorType.invalidRequestError,
     code,
@@ -92,7 +105,8 @@ export function unexpectedState(message: string, paymentIntent: unknown, code = 
 export function internalError(): StripeApiError {
   return new StripeApiError(500, {
     type: StripeErrorType.apiError,
-    message: 'An unknown error occurred while processing your request (simulated). The request may or may not have been executed.',
+    message:
+      'An unknown error occurred while processing your request (simulated). The request may or may not have been executed.',
   });
 }
 

@@ -62,7 +62,14 @@ interface Armed<R> {
 }
 
 /** Rules with the shared schedule; `matches` decides which requests or events a rule is about. */
-export class RuleBook<R extends { nth?: number | undefined; times?: number | undefined; probability?: number | undefined }, S> {
+export class RuleBook<
+  R extends {
+    nth?: number | undefined;
+    times?: number | undefined;
+    probability?: number | undefined;
+  },
+  S,
+> {
   private readonly armed: Armed<R>[] = [];
   private counter = 0;
   private readonly dice: () => number;
@@ -99,7 +106,8 @@ export class RuleBook<R extends { nth?: number | undefined; times?: number | und
       if (!this.matches(armed.rule, subject)) continue;
       armed.seen += 1;
       const { nth, probability } = armed.rule;
-      const limit = armed.rule.times ?? (probability !== undefined && nth === undefined ? Infinity : 1);
+      const limit =
+        armed.rule.times ?? (probability !== undefined && nth === undefined ? Infinity : 1);
       let fires: boolean;
       if (nth !== undefined) fires = armed.seen >= nth && armed.seen < nth + limit;
       else if (probability !== undefined) fires = this.dice() < probability;
@@ -118,6 +126,12 @@ export class RuleBook<R extends { nth?: number | undefined; times?: number | und
 /** The API fault rules of one simulator. */
 export class FaultBook extends RuleBook<FaultRule, { method: string; path: string }> {
   constructor(seed: number) {
-    super('flt', seed, (rule, request) => (rule.method === undefined || rule.method === request.method) && matchPath(rule.path, request.path) !== undefined);
+    super(
+      'flt',
+      seed,
+      (rule, request) =>
+        (rule.method === undefined || rule.method === request.method) &&
+        matchPath(rule.path, request.path) !== undefined,
+    );
   }
 }

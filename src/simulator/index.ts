@@ -2,7 +2,13 @@
 // `npm run sim` (main.ts) and use the same controls over HTTP under /_sim/.
 export { startSimulator, type Simulator, type SimulatorOptions } from './simulator.js';
 export { FaultKind, type FaultRule } from './faults.js';
-export { WebhookFaultKind, signPayload, type DeliveryAttempt, type WebhookFaultRule, type WebhookTarget } from './webhooks.js';
+export {
+  WebhookFaultKind,
+  signPayload,
+  type DeliveryAttempt,
+  type WebhookFaultRule,
+  type WebhookTarget,
+} from './webhooks.js';
 export { SIM_API_VERSION, type Ledger, type StripeEventLike } from './store.js';
 export { TEST_PAYMENT_METHODS, type TestBehaviour } from './test-payment-methods.js';
 export { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.js';

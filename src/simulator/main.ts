@@ -29,12 +29,21 @@ const sim = await startSimulator({
   port: config.STRIPE_SIM_PORT,
   host: config.STRIPE_SIM_HOST,
   ...(config.STRIPE_SIM_SEED !== undefined ? { seed: config.STRIPE_SIM_SEED } : {}),
-  ...(config.STRIPE_SIM_PROCESSING_DELAY_MS !== undefined ? { processingDelayMs: config.STRIPE_SIM_PROCESSING_DELAY_MS } : {}),
+  ...(config.STRIPE_SIM_PROCESSING_DELAY_MS !== undefined
+    ? { processingDelayMs: config.STRIPE_SIM_PROCESSING_DELAY_MS }
+    : {}),
   ...(config.STRIPE_SIM_WEBHOOK_URL && config.STRIPE_SIM_WEBHOOK_SECRET
-    ? { webhook: { url: config.STRIPE_SIM_WEBHOOK_URL, secrets: config.STRIPE_SIM_WEBHOOK_SECRET.split(',').map((s) => s.trim()) } }
+    ? {
+        webhook: {
+          url: config.STRIPE_SIM_WEBHOOK_URL,
+          secrets: config.STRIPE_SIM_WEBHOOK_SECRET.split(',').map((s) => s.trim()),
+        },
+      }
     : {}),
 });
-process.stdout.write(`stripe simulator listening on ${sim.url} (STRIPE_API_BASE=${sim.url}; controls under ${sim.url}/_sim/)\n`);
+process.stdout.write(
+  `stripe simulator listening on ${sim.url} (STRIPE_API_BASE=${sim.url}; controls under ${sim.url}/_sim/)\n`,
+);
 
 const stop = (): void => {
   sim.close().then(

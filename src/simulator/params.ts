@@ -17,9 +17,9 @@ export const param = {
       .string()
       .regex(/^-?\d+$/, INTEGER)
       .transform((v) => Number(v)),
-  boolean: () =>
-    z.enum(['true', 'false'], { error: BOOLEAN }).transform((v) => v === 'true'),
-  oneOf: <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `${ENUM}${values.join(',')}` }),
+  boolean: () => z.enum(['true', 'false'], { error: BOOLEAN }).transform((v) => v === 'true'),
+  oneOf: <const T extends readonly [string, ...string[]]>(values: T) =>
+    z.enum(values, { error: `${ENUM}${values.join(',')}` }),
   /** `metadata[key]=value`; an empty string unsets a key on update, as on Stripe. */
   metadata: () => z.record(z.string().max(40), z.string().max(500)),
   /** `expand[]=a`, `expand[0]=a` or a repeated list, normalised to an array. */
@@ -36,9 +36,14 @@ export const param = {
   /** A `created` filter: an exact timestamp or `created[gte]=…` style bounds. */
   range: () =>
     z.union([
-      param.integer().transform((eq) => ({ gte: eq, lte: eq }) as RangeFilter),
+      param.integer().transform((eq): RangeFilter => ({ gte: eq, lte: eq })),
       z
-        .object({ gt: param.integer(), gte: param.integer(), lt: param.integer(), lte: param.integer() })
+        .object({
+          gt: param.integer(),
+          gte: param.integer(),
+          lt: param.integer(),
+          lte: param.integer(),
+        })
         .partial()
         .strict(),
     ]),
@@ -87,16 +92,22 @@ function toStripeError(issue: z.core.$ZodIssue, raw: FormObject): StripeApiError
   }
   const name = formatParamPath(issue.path);
   const value = valueAt(raw, issue.path);
-  if (value === undefined) return invalidParam(`Missing required param: ${name}.`, name, 'parameter_missing');
+  if (value === undefined)
+    return invalidParam(`Missing required param: ${name}.`, name, 'parameter_missing');
   const shown = typeof value === 'string' ? value : JSON.stringify(value);
-  if (issue.message === INTEGER) return invalidParam(`Invalid integer: ${shown}`, name, 'parameter_invalid_integer');
+  if (issue.message === INTEGER)
+    return invalidParam(`Invalid integer: ${shown}`, name, 'parameter_invalid_integer');
   if (issue.message === BOOLEAN) return invalidParam(`Invalid boolean: ${shown}`, name);
   if (issue.message.startsWith(ENUM)) {
     const allowed = issue.message.slice(ENUM.length).split(',');
-    const list = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')}, or ${allowed.at(-1) ?? ''}` : (allowed[0] ?? '');
+    const list =
+      allowed.length > 1
+        ? `${allowed.slice(0, -1).join(', ')}, or ${allowed.at(-1) ?? ''}`
+        : (allowed[0] ?? '');
     return invalidParam(`Invalid ${name}: must be one of ${list}`, name);
   }
-  if (issue.code === 'too_big') return invalidParam(`Invalid ${name}: too long`, name, 'parameter_invalid_string_too_long');
+  if (issue.code === 'too_big')
+    return invalidParam(`Invalid ${name}: too long`, name, 'parameter_invalid_string_too_long');
   return invalidParam(`Invalid ${name}: ${issue.message}`, name);
 }
 

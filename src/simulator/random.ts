@@ -32,7 +32,8 @@ export class IdGenerator {
   /** A new id with the given prefix, e.g. `next('pi')` → `pi_…`. */
   next(prefix: string, length = 24): string {
     let suffix = '';
-    for (let i = 0; i < length; i++) suffix += ALPHABET[Math.floor(this.random() * ALPHABET.length)] ?? 'A';
+    for (let i = 0; i < length; i++)
+      suffix += ALPHABET[Math.floor(this.random() * ALPHABET.length)] ?? 'A';
     return `${prefix}_${suffix}`;
   }
 }

@@ -65,7 +65,10 @@ export class Router {
   constructor(private readonly routes: readonly Route[]) {}
 
   /** The first matching route and its params; `knownPath` tells 404 from 405-ish misses. */
-  match(method: string, path: string): { route: Route; pathParams: Record<string, string> } | undefined {
+  match(
+    method: string,
+    path: string,
+  ): { route: Route; pathParams: Record<string, string> } | undefined {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const pathParams = matchPath(route.pattern, path);

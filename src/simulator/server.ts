@@ -44,7 +44,12 @@ function errorReply(error: StripeApiError): Reply {
 }
 
 function send(res: ServerResponse, reply: Reply, base: Record<string, string>): void {
-  res.writeHead(reply.status, { ...base, ...reply.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(reply.body)) });
+  res.writeHead(reply.status, {
+    ...base,
+    ...reply.headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(reply.body)),
+  });
   res.end(reply.body);
 }
 
@@ -59,17 +64,33 @@ function apiKeyOf(req: IncomingMessage): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(header);
   if (bearer) return bearer[1];
   const basic = /^Basic\s+(\S+)$/i.exec(header);
-  if (basic) return Buffer.from(basic[1] ?? '', 'base64').toString('utf8').split(':')[0];
+  if (basic)
+    return Buffer.from(basic[1] ?? '', 'base64')
+      .toString('utf8')
+      .split(':')[0];
   return undefined;
 }
 
 const retryable = { 'Stripe-Should-Retry': 'true' };
 
-function faultReply(kind: FaultRule['kind'], idempotencyKey: string | undefined): Reply | undefined {
+function faultReply(
+  kind: FaultRule['kind'],
+  idempotencyKey: string | undefined,
+): Reply | undefined {
   switch (kind) {
     case FaultKind.rateLimit429:
       return errorReply(
-        new StripeApiError(429, { type: StripeErrorType.invalidRequestError, code: 'rate_limit', message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.' }, false, retryable),
+        new StripeApiError(
+          429,
+          {
+            type: StripeErrorType.invalidRequestError,
+            code: 'rate_limit',
+            message:
+              'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+          },
+          false,
+          retryable,
+        ),
       );
     case FaultKind.lockTimeout409:
       return errorReply(
@@ -78,7 +99,8 @@ function faultReply(kind: FaultRule['kind'], idempotencyKey: string | undefined)
           {
             type: StripeErrorType.invalidRequestError,
             code: 'lock_timeout',
-            message: 'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request.',
+            message:
+              'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. If you see this error intermittently, retry the request.',
           },
           false,
           retryable,
@@ -105,14 +127,23 @@ function keyInUse(key: string): StripeApiError {
 }
 
 /** Serves one Stripe API request; `body` is the raw request body. */
-export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+export async function serveApi(
+  pipeline: ApiPipeline,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://simulator');
   const method = (req.method ?? 'GET').toUpperCase();
   const requestId = pipeline.ids.next('req', 14);
-  const idempotencyKey = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
+  const idempotencyKey =
+    typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined;
   const base: Record<string, string> = {
     'Request-Id': requestId,
-    'Stripe-Version': typeof req.headers['stripe-version'] === 'string' ? req.headers['stripe-version'] : SIM_API_VERSION,
+    'Stripe-Version':
+      typeof req.headers['stripe-version'] === 'string'
+        ? req.headers['stripe-version']
+        : SIM_API_VERSION,
     ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
   };
   pipeline.tick();
@@ -121,9 +152,15 @@ export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res:
   if (apiKey === undefined || !/^(sk|rk)_/.test(apiKey)) {
     const message =
       apiKey === undefined
-        ? 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').'
+        ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
         : `Invalid API Key provided: ${apiKey.slice(0, 8)}****`;
-    send(res, errorReply(new StripeApiError(401, { type: StripeErrorType.invalidRequestError, message }, false)), base);
+    send(
+      res,
+      errorReply(
+        new StripeApiError(401, { type: StripeErrorType.invalidRequestError, message }, false),
+      ),
+      base,
+    );
     return;
   }
 
@@ -138,7 +175,13 @@ export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res:
   const match = pipeline.router.match(method, url.pathname);
   if (!match) {
     const message = `Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`;
-    send(res, errorReply(new StripeApiError(404, { type: StripeErrorType.invalidRequestError, message }, false)), base);
+    send(
+      res,
+      errorReply(
+        new StripeApiError(404, { type: StripeErrorType.invalidRequestError, message }, false),
+      ),
+      base,
+    );
     return;
   }
   const params = parseForm(method === 'POST' ? body : url.search.slice(1));
@@ -147,17 +190,38 @@ export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res:
   let finish: ((response: SavedResponse | undefined) => void) | undefined;
   if (method === 'POST' && idempotencyKey !== undefined) {
     if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
-      send(res, errorReply(invalidParam(`Invalid idempotency key: must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters.`, undefined)), base);
+      send(
+        res,
+        errorReply(
+          invalidParam(
+            `Invalid idempotency key: must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters.`,
+            undefined,
+          ),
+        ),
+        base,
+      );
       return;
     }
-    const scope = typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : apiKey;
-    const lookup = pipeline.idempotency.begin(scope, idempotencyKey, requestFingerprint(method, url.pathname, params));
+    const scope =
+      typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : apiKey;
+    const lookup = pipeline.idempotency.begin(
+      scope,
+      idempotencyKey,
+      requestFingerprint(method, url.pathname, params),
+    );
     switch (lookup.kind) {
       case 'replay':
         if (has(FaultKind.dropAfter)) return drop(req, res);
         send(
           res,
-          { status: lookup.response.status, body: lookup.response.body, headers: { 'Idempotent-Replayed': 'true', 'Original-Request': lookup.response.requestId } },
+          {
+            status: lookup.response.status,
+            body: lookup.response.body,
+            headers: {
+              'Idempotent-Replayed': 'true',
+              'Original-Request': lookup.response.requestId,
+            },
+          },
           base,
         );
         return;
@@ -195,7 +259,13 @@ export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res:
     } else {
       try {
         const result = match.route.handler(
-          { method, path: url.pathname, pathParams: match.pathParams, params, origin: { requestId, idempotencyKey } },
+          {
+            method,
+            path: url.pathname,
+            pathParams: match.pathParams,
+            params,
+            origin: { requestId, idempotencyKey },
+          },
           pipeline.context,
         );
         reply = { status: result.status, body: json(result.body), headers: {} };
@@ -212,7 +282,9 @@ export async function serveApi(pipeline: ApiPipeline, req: IncomingMessage, res:
     }
   } catch (error) {
     // A simulator bug: answer like Stripe's 500 but keep the key free, and say what broke.
-    process.stderr.write(`[stripe-sim] ${method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `[stripe-sim] ${method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     reply = errorReply(internalError());
     save = false;
   }

@@ -9,13 +9,23 @@ import { IdempotencyStore } from './idempotency.js';
 import { IdGenerator, randomSeed } from './random.js';
 import { customerRoutes } from './resources/customers.js';
 import { eventRoutes } from './resources/events.js';
-import { completeAuthentication, paymentIntentRoutes, settleDuePaymentIntents } from './resources/payment-intents.js';
+import {
+  completeAuthentication,
+  paymentIntentRoutes,
+  settleDuePaymentIntents,
+} from './resources/payment-intents.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { setupIntentRoutes } from './resources/setup-intents.js';
 import { Router, type Route, type SimContext } from './router.js';
 import { serveApi, type ApiPipeline } from './server.js';
 import { Store, type Ledger, type StripeEventLike } from './store.js';
-import { WebhookDispatcher, webhookFaultRuleSchema, type DeliveryAttempt, type WebhookFaultRule, type WebhookTarget } from './webhooks.js';
+import {
+  WebhookDispatcher,
+  webhookFaultRuleSchema,
+  type DeliveryAttempt,
+  type WebhookFaultRule,
+  type WebhookTarget,
+} from './webhooks.js';
 
 /** Options for {@link startSimulator}. */
 export interface SimulatorOptions {
@@ -97,8 +107,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = new SimClock(options.now ?? Date.now);
   const ids = new IdGenerator(seed);
   const store = new Store(clock, ids);
-  const context: SimContext = { store, clock, ids, processingDelayMs: options.processingDelayMs ?? 10_000 };
-  const dispatcher = new WebhookDispatcher(clock, seed, options.signingNow ?? Date.now, options.autoDeliverWebhooks ?? true);
+  const context: SimContext = {
+    store,
+    clock,
+    ids,
+    processingDelayMs: options.processingDelayMs ?? 10_000,
+  };
+  const dispatcher = new WebhookDispatcher(
+    clock,
+    seed,
+    options.signingNow ?? Date.now,
+    options.autoDeliverWebhooks ?? true,
+  );
   if (options.webhook) dispatcher.setTarget(options.webhook);
   store.onEvent((event) => dispatcher.enqueue(event));
 
@@ -139,7 +159,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     try {
       body = await readBody(req, BODY_LIMIT);
     } catch (error) {
-      if (!res.headersSent) res.writeHead(413, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { type: 'invalid_request_error', message: (error as Error).message } }));
+      if (!res.headersSent)
+        res
+          .writeHead(413, { 'Content-Type': 'application/json' })
+          .end(
+            JSON.stringify({
+              error: { type: 'invalid_request_error', message: (error as Error).message },
+            }),
+          );
       return;
     }
     if ((req.url ?? '').startsWith('/_sim/')) await serveControl(simulator, req, res, body);
@@ -148,7 +175,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      process.stderr.write(`[stripe-sim] request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `[stripe-sim] request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
@@ -184,14 +213,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     now: () => clock.now(),
     events: () =>
-      store.events().map((event) => ({ ...structuredClone(event), pending_webhooks: dispatcher.pendingCount(event.id) })),
+      store
+        .events()
+        .map((event) => ({
+          ...structuredClone(event),
+          pending_webhooks: dispatcher.pendingCount(event.id),
+        })),
     setWebhookTarget: (target) => dispatcher.setTarget(target),
     flushWebhooks: async () => {
       settleDuePaymentIntents(context);
       await dispatcher.flush();
     },
     webhookDeliveries: () => dispatcher.deliveryAttempts(),
-    authenticate: (paymentIntentId, outcome = 'succeed') => completeAuthentication(context, paymentIntentId, outcome),
+    authenticate: (paymentIntentId, outcome = 'succeed') =>
+      completeAuthentication(context, paymentIntentId, outcome),
     close: async () => {
       if (interval) clearInterval(interval);
       for (const wake of [...sleeps]) wake();

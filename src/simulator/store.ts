@@ -20,6 +20,14 @@ export interface StripeEventLike {
   type: string;
 }
 
+/** The id a field refers to: the string itself, or the `id` of an expanded object. */
+export function refId(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'id' in value && typeof value.id === 'string')
+    return value.id;
+  return undefined;
+}
+
 /** The API version the simulator's objects follow (stripe-node 23.1.0's pinned version). */
 export const SIM_API_VERSION = '2026-10-28.endive';
 
@@ -38,7 +46,10 @@ export interface Ledger {
       confirmations: number;
     }
   >;
-  orders: Record<string, { paymentIntents: string[]; successfulCharges: number; amountCaptured: number }>;
+  orders: Record<
+    string,
+    { paymentIntents: string[]; successfulCharges: number; amountCaptured: number }
+  >;
 }
 
 /** Which request caused a change; copied into the event's `request` field. */
@@ -51,7 +62,11 @@ export interface RequestOrigin {
 export interface PaymentIntentState {
   confirmations: number;
   /** A bank debit waiting to settle at `at` (simulated ms). */
-  settlement?: { at: number; behaviour: Extract<TestBehaviour, { kind: 'bank_debit' }>; chargeId: string };
+  settlement?: {
+    at: number;
+    behaviour: Extract<TestBehaviour, { kind: 'bank_debit' }>;
+    chargeId: string;
+  };
 }
 
 /** Listeners told about every event as it is emitted (the webhook dispatcher). */
@@ -81,13 +96,21 @@ export class Store {
   }
 
   /** Emits an event with a snapshot of `object`, Stripe's shape, and tells the listeners. */
-  emit(type: string, object: StripeObject, origin: RequestOrigin | undefined, previous?: Record<string, unknown>): StripeEventLike {
+  emit(
+    type: string,
+    object: StripeObject,
+    origin: RequestOrigin | undefined,
+    previous?: Record<string, unknown>,
+  ): StripeEventLike {
     const event: StripeEventLike = {
       id: this.ids.next('evt'),
       object: 'event',
       api_version: SIM_API_VERSION,
       created: this.clock.nowSeconds(),
-      data: { object: structuredClone(object), ...(previous ? { previous_attributes: structuredClone(previous) } : {}) },
+      data: {
+        object: structuredClone(object),
+        ...(previous ? { previous_attributes: structuredClone(previous) } : {}),
+      },
       livemode: false,
       pending_webhooks: 0,
       request: { id: origin?.requestId ?? null, idempotency_key: origin?.idempotencyKey ?? null },
@@ -107,7 +130,9 @@ export class Store {
   ledger(): Ledger {
     const ledger: Ledger = { paymentIntents: {}, orders: {} };
     for (const pi of this.paymentIntents.values()) {
-      const charges = [...this.charges.values()].filter((c) => c.payment_intent === pi.id && c.status === 'succeeded');
+      const charges = [...this.charges.values()].filter(
+        (c) => c.payment_intent === pi.id && c.status === 'succeeded',
+      );
       const amountCaptured = charges.reduce((sum, c) => sum + Number(c.amount_captured ?? 0), 0);
       const metadata = (pi.metadata ?? {}) as Record<string, string>;
       const orderId = metadata.order_id;
@@ -123,7 +148,11 @@ export class Store {
         confirmations: this.paymentIntentState.get(pi.id)?.confirmations ?? 0,
       };
       if (orderId !== undefined) {
-        const order = (ledger.orders[orderId] ??= { paymentIntents: [], successfulCharges: 0, amountCaptured: 0 });
+        const order = (ledger.orders[orderId] ??= {
+          paymentIntents: [],
+          successfulCharges: 0,
+          amountCaptured: 0,
+        });
         order.paymentIntents.push(pi.id);
         order.successfulCharges += charges.length;
         order.amountCaptured += amountCaptured;

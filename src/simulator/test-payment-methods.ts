@@ -5,7 +5,14 @@
 /** What confirming a PaymentIntent with a payment method does. */
 export type TestBehaviour =
   | { kind: 'succeed' }
-  | { kind: 'decline'; code: string; declineCode: string; adviceCode?: string; param?: string; message: string }
+  | {
+      kind: 'decline';
+      code: string;
+      declineCode: string;
+      adviceCode?: string;
+      param?: string;
+      message: string;
+    }
   /** 3D Secure: on-session → `requires_action`; off-session → 402 `authentication_required`. */
   | { kind: 'authenticate' }
   /** A delayed-notification debit: `processing`, then settles after the simulator's processing delay. */
@@ -33,8 +40,16 @@ export interface TestPaymentMethod {
   behaviour: TestBehaviour;
 }
 
-const card = (last4: string, brand = 'visa', funding: TestCard['funding'] = 'credit'): TestCard => ({ type: 'card', brand, last4, funding });
-const bank = (last4: string): TestBankAccount => ({ type: 'us_bank_account', last4, routingNumber: '110000000' });
+const card = (
+  last4: string,
+  brand = 'visa',
+  funding: TestCard['funding'] = 'credit',
+): TestCard => ({ type: 'card', brand, last4, funding });
+const bank = (last4: string): TestBankAccount => ({
+  type: 'us_bank_account',
+  last4,
+  routingNumber: '110000000',
+});
 
 const succeed: TestBehaviour = { kind: 'succeed' };
 
@@ -102,8 +117,14 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_amex: { instrument: card('0005', 'amex'), behaviour: succeed },
   pm_card_visa_chargeDeclined: { instrument: card('0002'), behaviour: generic },
   pm_card_chargeDeclined: { instrument: card('0002'), behaviour: generic },
-  pm_card_visa_chargeDeclinedInsufficientFunds: { instrument: card('9995'), behaviour: insufficientFunds },
-  pm_card_chargeDeclinedInsufficientFunds: { instrument: card('9995'), behaviour: insufficientFunds },
+  pm_card_visa_chargeDeclinedInsufficientFunds: {
+    instrument: card('9995'),
+    behaviour: insufficientFunds,
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    instrument: card('9995'),
+    behaviour: insufficientFunds,
+  },
   pm_card_visa_chargeDeclinedLostCard: { instrument: card('9987'), behaviour: lost },
   pm_card_chargeDeclinedLostCard: { instrument: card('9987'), behaviour: lost },
   pm_card_visa_chargeDeclinedStolenCard: { instrument: card('9979'), behaviour: stolen },
@@ -113,7 +134,10 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_chargeDeclinedProcessingError: { instrument: card('0119'), behaviour: processingError },
   pm_card_authenticationRequired: { instrument: card('3184'), behaviour: { kind: 'authenticate' } },
   pm_card_threeDSecure2Required: { instrument: card('3220'), behaviour: { kind: 'authenticate' } },
-  pm_usBankAccount_success: { instrument: bank('6789'), behaviour: { kind: 'bank_debit', outcome: 'succeed' } },
+  pm_usBankAccount_success: {
+    instrument: bank('6789'),
+    behaviour: { kind: 'bank_debit', outcome: 'succeed' },
+  },
   pm_usBankAccount_insufficientFunds: {
     instrument: bank('2227'),
     behaviour: {

@@ -85,7 +85,9 @@ interface Delivery {
 
 /** Signs a payload the way Stripe does; `timestamp` in unix seconds. */
 export function signPayload(payload: string, secret: string, timestamp: number): string {
-  const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
+  const signature = createHmac('sha256', secret)
+    .update(`${timestamp}.${payload}`, 'utf8')
+    .digest('hex');
   return `t=${timestamp},v1=${signature}`;
 }
 
@@ -114,12 +116,15 @@ export class WebhookDispatcher {
     private readonly signingNow: () => number,
     private readonly autoDeliver: boolean,
   ) {
-    this.faults = new RuleBook('whf', seed, (rule, event) => typeMatches(rule.eventType, event.type));
+    this.faults = new RuleBook('whf', seed, (rule, event) =>
+      typeMatches(rule.eventType, event.type),
+    );
   }
 
   /** Sets or clears the target; events emitted while there is none are not delivered. */
   setTarget(target: WebhookTarget | undefined): void {
-    if (target && target.secrets.length === 0) throw new Error('a webhook target needs at least one signing secret');
+    if (target && target.secrets.length === 0)
+      throw new Error('a webhook target needs at least one signing secret');
     this.target = target;
   }
 
@@ -132,9 +137,14 @@ export class WebhookDispatcher {
       this.outcome.set(event.id, { outstanding: 0, failed: true });
       return;
     }
-    const copies = has(WebhookFaultKind.duplicate)?.copies ?? (has(WebhookFaultKind.duplicate) ? 2 : 1);
+    const copies =
+      has(WebhookFaultKind.duplicate)?.copies ?? (has(WebhookFaultKind.duplicate) ? 2 : 1);
     const delay = has(WebhookFaultKind.delay)?.delayMs ?? 0;
-    const signatureFault = [WebhookFaultKind.badSignature, WebhookFaultKind.staleTimestamp, WebhookFaultKind.futureTimestamp].find((k) => has(k));
+    const signatureFault = [
+      WebhookFaultKind.badSignature,
+      WebhookFaultKind.staleTimestamp,
+      WebhookFaultKind.futureTimestamp,
+    ].find((k) => has(k));
     // A new event overtakes any held (reordered) one.
     const held = this.pending.filter((d) => d.held);
     for (let i = 0; i < copies; i++) {
@@ -220,7 +230,11 @@ export class WebhookDispatcher {
   }
 
   private async pass(includeHeld: boolean): Promise<void> {
-    for (let delivery = this.next(includeHeld); delivery && !this.closed; delivery = this.next(includeHeld)) {
+    for (
+      let delivery = this.next(includeHeld);
+      delivery && !this.closed;
+      delivery = this.next(includeHeld)
+    ) {
       await this.attempt(delivery);
     }
   }
@@ -229,7 +243,8 @@ export class WebhookDispatcher {
     const event = structuredClone(delivery.event);
     event.pending_webhooks = this.pendingCount(event.id);
     if (delivery.stripMetadata && 'metadata' in event.data.object) event.data.object.metadata = {};
-    if (delivery.thin) event.data.object = { id: event.data.object.id, object: event.data.object.object };
+    if (delivery.thin)
+      event.data.object = { id: event.data.object.id, object: event.data.object.object };
     return JSON.stringify(event, null, 2);
   }
 
@@ -240,8 +255,15 @@ export class WebhookDispatcher {
     const fault = delivery.attempts === 0 ? delivery.signatureFault : undefined;
     const now = Math.floor(this.signingNow() / 1000);
     const timestamp =
-      fault === WebhookFaultKind.staleTimestamp ? now - SKEWED_TIMESTAMP_S : fault === WebhookFaultKind.futureTimestamp ? now + SKEWED_TIMESTAMP_S : now;
-    const secret = fault === WebhookFaultKind.badSignature ? `${target.secrets[0] ?? ''}_forged` : (target.secrets[0] ?? '');
+      fault === WebhookFaultKind.staleTimestamp
+        ? now - SKEWED_TIMESTAMP_S
+        : fault === WebhookFaultKind.futureTimestamp
+          ? now + SKEWED_TIMESTAMP_S
+          : now;
+    const secret =
+      fault === WebhookFaultKind.badSignature
+        ? `${target.secrets[0] ?? ''}_forged`
+        : (target.secrets[0] ?? '');
     delivery.attempts += 1;
     delivery.firstAttemptAt ??= this.clock.now();
     let result: number | string;
@@ -262,7 +284,13 @@ export class WebhookDispatcher {
       const cause = (error as { cause?: { code?: string } }).cause;
       result = cause?.code ?? (error instanceof Error ? error.message : String(error));
     }
-    this.attempts.push({ eventId: delivery.event.id, type: delivery.event.type, attempt: delivery.attempts, result, at: this.clock.now() });
+    this.attempts.push({
+      eventId: delivery.event.id,
+      type: delivery.event.type,
+      attempt: delivery.attempts,
+      result,
+      at: this.clock.now(),
+    });
     const outcome = this.outcome.get(delivery.event.id);
     const delivered = typeof result === 'number' && result >= 200 && result < 300;
     const exhausted = this.clock.now() - delivery.firstAttemptAt >= GIVE_UP_AFTER_MS;

@@ -19,9 +19,18 @@ describe('HTTP surface', () => {
   it('requires a Bearer sk_ key: none or another kind of key is a 401', async () => {
     const anonymous = await fetch(`${sim.url}/v1/customers`);
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
-    const wrong = new Stripe('pk_test_nope', { host: '127.0.0.1', port: sim.port, protocol: 'http', maxNetworkRetries: 0 });
-    expect(await stripeError(() => wrong.customers.create({}))).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    expect(((await anonymous.json()) as { error: { type: string } }).error.type).toBe(
+      'invalid_request_error',
+    );
+    const wrong = new Stripe('pk_test_nope', {
+      host: '127.0.0.1',
+      port: sim.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+    expect(await stripeError(() => wrong.customers.create({}))).toBeInstanceOf(
+      Stripe.errors.StripeAuthenticationError,
+    );
   });
 
   it('every response carries a Request-Id', async () => {
@@ -30,13 +39,21 @@ describe('HTTP surface', () => {
   });
 
   it('an unknown parameter is a 400 parameter_unknown naming the nested param', async () => {
-    const error = await stripeError(() => stripe.customers.create({ invoice_settings: { nope: 'x' } } as Stripe.CustomerCreateParams));
-    expect(error).toMatchObject({ statusCode: 400, code: 'parameter_unknown', param: 'invoice_settings[nope]' });
+    const error = await stripeError(() =>
+      stripe.customers.create({ invoice_settings: { nope: 'x' } } as Stripe.CustomerCreateParams),
+    );
+    expect(error).toMatchObject({
+      statusCode: 400,
+      code: 'parameter_unknown',
+      param: 'invoice_settings[nope]',
+    });
     expect(error.rawType).toBe('invalid_request_error');
   });
 
   it('a missing required parameter is a 400 parameter_missing', async () => {
-    const error = await stripeError(() => stripe.paymentIntents.create({ currency: 'usd' } as Stripe.PaymentIntentCreateParams));
+    const error = await stripeError(() =>
+      stripe.paymentIntents.create({ currency: 'usd' } as Stripe.PaymentIntentCreateParams),
+    );
     expect(error).toMatchObject({ statusCode: 400, code: 'parameter_missing', param: 'amount' });
   });
 
@@ -46,17 +63,27 @@ describe('HTTP surface', () => {
   });
 
   it('an unknown URL is a 404 invalid_request_error', async () => {
-    const response = await fetch(`${sim.url}/v1/nothing_here`, { headers: { Authorization: 'Bearer sk_test_sim' } });
+    const response = await fetch(`${sim.url}/v1/nothing_here`, {
+      headers: { Authorization: 'Bearer sk_test_sim' },
+    });
     expect(response.status).toBe(404);
   });
 });
 
 describe('customers and payment methods', () => {
   it('creates and retrieves a customer with nested metadata', async () => {
-    const created = await stripe.customers.create({ email: 'jenny@example.com', name: 'Jenny Rosen', metadata: { account_id: 'a-1' } });
+    const created = await stripe.customers.create({
+      email: 'jenny@example.com',
+      name: 'Jenny Rosen',
+      metadata: { account_id: 'a-1' },
+    });
     expect(created.id).toMatch(/^cus_/);
     const retrieved = await stripe.customers.retrieve(created.id);
-    expect(retrieved).toMatchObject({ object: 'customer', email: 'jenny@example.com', metadata: { account_id: 'a-1' } });
+    expect(retrieved).toMatchObject({
+      object: 'customer',
+      email: 'jenny@example.com',
+      metadata: { account_id: 'a-1' },
+    });
   });
 
   it('attaching a test payment method clones it into a new pm_ attached to the customer and emits payment_method.attached', async () => {
@@ -64,8 +91,15 @@ describe('customers and payment methods', () => {
     const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     expect(pm.id).toMatch(/^pm_/);
     expect(pm.id).not.toBe('pm_card_visa');
-    expect(pm).toMatchObject({ customer: customer.id, type: 'card', card: { brand: 'visa', last4: '4242' } });
-    expect(sim.events().at(-1)).toMatchObject({ type: 'payment_method.attached', data: { object: { id: pm.id } } });
+    expect(pm).toMatchObject({
+      customer: customer.id,
+      type: 'card',
+      card: { brand: 'visa', last4: '4242' },
+    });
+    expect(sim.events().at(-1)).toMatchObject({
+      type: 'payment_method.attached',
+      data: { object: { id: pm.id } },
+    });
     const listed = await stripe.paymentMethods.list({ customer: customer.id, type: 'card' });
     expect(listed.data.map((p) => p.id)).toEqual([pm.id]);
   });
@@ -73,7 +107,9 @@ describe('customers and payment methods', () => {
   it('updating invoice_settings[default_payment_method] sets the default and emits customer.updated with previous_attributes', async () => {
     const customer = await stripe.customers.create({});
     const pm = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id });
-    const updated = await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    const updated = await stripe.customers.update(customer.id, {
+      invoice_settings: { default_payment_method: pm.id },
+    });
     expect(updated.invoice_settings.default_payment_method).toBe(pm.id);
     expect(sim.events().at(-1)).toMatchObject({
       type: 'customer.updated',
@@ -83,39 +119,74 @@ describe('customers and payment methods', () => {
 
   it('expand[] replaces ids with objects', async () => {
     const customer = await stripe.customers.create({});
-    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: true, off_session: true });
-    const expanded = await stripe.paymentIntents.retrieve(pi.id, { expand: ['customer', 'latest_charge', 'payment_method'] });
+    const pi = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      off_session: true,
+    });
+    const expanded = await stripe.paymentIntents.retrieve(pi.id, {
+      expand: ['customer', 'latest_charge', 'payment_method'],
+    });
     expect(expanded.customer).toMatchObject({ id: customer.id, object: 'customer' });
-    expect(expanded.latest_charge).toMatchObject({ object: 'charge', status: 'succeeded', amount_captured: 1000 });
+    expect(expanded.latest_charge).toMatchObject({
+      object: 'charge',
+      status: 'succeeded',
+      amount_captured: 1000,
+    });
     expect(expanded.payment_method).toMatchObject({ object: 'payment_method' });
   });
 });
 
 describe('listing and searching payment intents', () => {
-  it('lists a customer\'s intents newest first and pages with starting_after', async () => {
+  it("lists a customer's intents newest first and pages with starting_after", async () => {
     const customer = await stripe.customers.create({});
     const other = await stripe.customers.create({});
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push((await stripe.paymentIntents.create({ amount: 1000 + i, currency: 'usd', customer: customer.id })).id);
+      ids.push(
+        (
+          await stripe.paymentIntents.create({
+            amount: 1000 + i,
+            currency: 'usd',
+            customer: customer.id,
+          })
+        ).id,
+      );
       sim.advanceTime(1000);
     }
     await stripe.paymentIntents.create({ amount: 999, currency: 'usd', customer: other.id });
     const first = await stripe.paymentIntents.list({ customer: customer.id, limit: 2 });
     expect(first.data.map((p) => p.id)).toEqual([ids[2], ids[1]]);
     expect(first.has_more).toBe(true);
-    const second = await stripe.paymentIntents.list({ customer: customer.id, limit: 2, starting_after: ids[1] });
+    const second = await stripe.paymentIntents.list({
+      customer: customer.id,
+      limit: 2,
+      starting_after: ids[1],
+    });
     expect(second.data.map((p) => p.id)).toEqual([ids[0]]);
     expect(second.has_more).toBe(false);
   });
 
   it("searches by metadata (query=metadata['order_id']:'o1') and combines clauses with AND", async () => {
-    const a = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', metadata: { order_id: 'o1' } });
-    await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', metadata: { order_id: 'o2' } });
+    const a = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      metadata: { order_id: 'o1' },
+    });
+    await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      metadata: { order_id: 'o2' },
+    });
     const found = await stripe.paymentIntents.search({ query: "metadata['order_id']:'o1'" });
     expect(found.object).toBe('search_result');
     expect(found.data.map((p) => p.id)).toEqual([a.id]);
-    const none = await stripe.paymentIntents.search({ query: "metadata['order_id']:'o1' AND status:'succeeded'" });
+    const none = await stripe.paymentIntents.search({
+      query: "metadata['order_id']:'o1' AND status:'succeeded'",
+    });
     expect(none.data).toHaveLength(0);
     const bad = await stripeError(() => stripe.paymentIntents.search({ query: 'nonsense' }));
     expect(bad.statusCode).toBe(400);
@@ -124,26 +195,62 @@ describe('listing and searching payment intents', () => {
 
 describe('/_sim/ control endpoints', () => {
   it('GET /_sim/ledger reports money moved per intent and per metadata.order_id', async () => {
-    const pi = await stripe.paymentIntents.create({ amount: 4200, currency: 'usd', metadata: { order_id: 'o-ledger' }, payment_method: 'pm_card_visa', confirm: true, off_session: true });
+    const pi = await stripe.paymentIntents.create({
+      amount: 4200,
+      currency: 'usd',
+      metadata: { order_id: 'o-ledger' },
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      off_session: true,
+    });
     const ledger = (await (await fetch(`${sim.url}/_sim/ledger`)).json()) as Ledger;
-    expect(ledger.orders['o-ledger']).toEqual({ paymentIntents: [pi.id], successfulCharges: 1, amountCaptured: 4200 });
-    expect(ledger.paymentIntents[pi.id]).toMatchObject({ orderId: 'o-ledger', status: 'succeeded', amount: 4200, currency: 'usd', confirmations: 1 });
+    expect(ledger.orders['o-ledger']).toEqual({
+      paymentIntents: [pi.id],
+      successfulCharges: 1,
+      amountCaptured: 4200,
+    });
+    expect(ledger.paymentIntents[pi.id]).toMatchObject({
+      orderId: 'o-ledger',
+      status: 'succeeded',
+      amount: 4200,
+      currency: 'usd',
+      confirmations: 1,
+    });
   });
 
   it('POST /_sim/clock/advance moves the simulated clock and GET /_sim/events lists what was emitted', async () => {
-    const advanced = (await (await fetch(`${sim.url}/_sim/clock/advance`, { method: 'POST', body: JSON.stringify({ ms: 5000 }) })).json()) as { now: number };
+    const advanced = (await (
+      await fetch(`${sim.url}/_sim/clock/advance`, {
+        method: 'POST',
+        body: JSON.stringify({ ms: 5000 }),
+      })
+    ).json()) as { now: number };
     expect(advanced.now).toBe(T0 + 5000);
     await stripe.customers.create({});
-    const events = (await (await fetch(`${sim.url}/_sim/events`)).json()) as { data: { type: string; created: number }[] };
-    expect(events.data).toEqual([expect.objectContaining({ type: 'customer.created', created: (T0 + 5000) / 1000 })]);
+    const events = (await (await fetch(`${sim.url}/_sim/events`)).json()) as {
+      data: { type: string; created: number }[];
+    };
+    expect(events.data).toEqual([
+      expect.objectContaining({ type: 'customer.created', created: (T0 + 5000) / 1000 }),
+    ]);
   });
 
   it('POST /_sim/payment_intents/:id/authenticate completes a requires_action intent', async () => {
-    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_authenticationRequired', confirm: true });
+    const pi = await stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: true,
+    });
     expect(pi.status).toBe('requires_action');
-    const response = await fetch(`${sim.url}/_sim/payment_intents/${pi.id}/authenticate`, { method: 'POST', body: JSON.stringify({ outcome: 'fail' }) });
+    const response = await fetch(`${sim.url}/_sim/payment_intents/${pi.id}/authenticate`, {
+      method: 'POST',
+      body: JSON.stringify({ outcome: 'fail' }),
+    });
     expect(response.status).toBe(200);
-    expect((await stripe.paymentIntents.retrieve(pi.id)).last_payment_error?.code).toBe('payment_intent_authentication_failure');
+    expect((await stripe.paymentIntents.retrieve(pi.id)).last_payment_error?.code).toBe(
+      'payment_intent_authentication_failure',
+    );
   });
 });
 
@@ -152,9 +259,18 @@ describe('determinism and isolation', () => {
     const run = async (): Promise<{ port: number; ids: string[] }> => {
       const other = await startSimulator({ now: () => T0, seed: 99 });
       try {
-        const client = new Stripe('sk_test_sim', { host: '127.0.0.1', port: other.port, protocol: 'http', maxNetworkRetries: 0 });
+        const client = new Stripe('sk_test_sim', {
+          host: '127.0.0.1',
+          port: other.port,
+          protocol: 'http',
+          maxNetworkRetries: 0,
+        });
         const customer = await client.customers.create({});
-        const pi = await client.paymentIntents.create({ amount: 1000, currency: 'usd', customer: customer.id });
+        const pi = await client.paymentIntents.create({
+          amount: 1000,
+          currency: 'usd',
+          customer: customer.id,
+        });
         return { port: other.port, ids: [customer.id, pi.id, ...other.events().map((e) => e.id)] };
       } finally {
         await other.close();

@@ -16,7 +16,9 @@ const available = stripeMockPath !== undefined && existsSync(stripeMockPath);
 /** Starts stripe-mock on free ports (HTTP and its HTTPS listener) and resolves with the HTTP port. */
 function startStripeMock(path: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, ['-http-addr', '127.0.0.1:', '-https-addr', '127.0.0.1:'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path, ['-http-addr', '127.0.0.1:', '-https-addr', '127.0.0.1:'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
     const timer = setTimeout(() => {
       child.kill();
@@ -40,15 +42,31 @@ function startStripeMock(path: string): Promise<{ child: ChildProcess; port: num
 }
 
 function client(port: number): Stripe {
-  return new Stripe('sk_test_contract', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+  return new Stripe('sk_test_contract', {
+    host: '127.0.0.1',
+    port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
 }
 
 /** The project's calls (src/activities and what the workflow and tests need), one of each. */
-const projectCalls: Record<string, (stripe: Stripe, ids: Record<string, string>) => Promise<{ id?: string }>> = {
-  'customers.create': (stripe) => stripe.customers.create({ email: 'jenny@example.com', name: 'Jenny Rosen', metadata: { account_id: 'acc-1' } }),
-  'paymentMethods.attach': (stripe, ids) => stripe.paymentMethods.attach('pm_card_visa', { customer: ids.customer ?? '' }),
+const projectCalls: Record<
+  string,
+  (stripe: Stripe, ids: Record<string, string>) => Promise<unknown>
+> = {
+  'customers.create': (stripe) =>
+    stripe.customers.create({
+      email: 'jenny@example.com',
+      name: 'Jenny Rosen',
+      metadata: { account_id: 'acc-1' },
+    }),
+  'paymentMethods.attach': (stripe, ids) =>
+    stripe.paymentMethods.attach('pm_card_visa', { customer: ids.customer ?? '' }),
   'customers.update default_payment_method': (stripe, ids) =>
-    stripe.customers.update(ids.customer ?? '', { invoice_settings: { default_payment_method: ids.paymentMethod ?? '' } }),
+    stripe.customers.update(ids.customer ?? '', {
+      invoice_settings: { default_payment_method: ids.paymentMethod ?? '' },
+    }),
   'paymentIntents.create (unconfirmed, with metadata, customer, payment_method)': (stripe, ids) =>
     stripe.paymentIntents.create(
       {
@@ -63,21 +81,48 @@ const projectCalls: Record<string, (stripe: Stripe, ids: Record<string, string>)
       { idempotencyKey: 'billing/charge:o-contract/create/0' },
     ),
   'paymentIntents.confirm (off_session, payment_method)': (stripe, ids) =>
-    stripe.paymentIntents.confirm(ids.paymentIntent ?? '', { off_session: true, payment_method: 'pm_card_visa' }, { idempotencyKey: 'billing/charge:o-contract/confirm/1' }),
-  'paymentIntents.retrieve': (stripe, ids) => stripe.paymentIntents.retrieve(ids.paymentIntent ?? ''),
+    stripe.paymentIntents.confirm(
+      ids.paymentIntent ?? '',
+      { off_session: true, payment_method: 'pm_card_visa' },
+      { idempotencyKey: 'billing/charge:o-contract/confirm/1' },
+    ),
+  'paymentIntents.retrieve': (stripe, ids) =>
+    stripe.paymentIntents.retrieve(ids.paymentIntent ?? ''),
   'paymentIntents.create (to cancel)': (stripe, ids) =>
     stripe.paymentIntents.create(
-      { amount: 2500, currency: 'usd', customer: ids.customer ?? '', metadata: { workflow_id: 'charge:o-cancel', order_id: 'o-cancel' }, confirm: false },
+      {
+        amount: 2500,
+        currency: 'usd',
+        customer: ids.customer ?? '',
+        metadata: { workflow_id: 'charge:o-cancel', order_id: 'o-cancel' },
+        confirm: false,
+      },
       { idempotencyKey: 'billing/charge:o-cancel/create/0' },
     ),
   'paymentIntents.cancel (cancellation_reason)': (stripe, ids) =>
-    stripe.paymentIntents.cancel(ids.toCancel ?? '', { cancellation_reason: 'abandoned' }, { idempotencyKey: 'billing/charge:o-cancel/cancel/0' }),
-  'paymentIntents.list (by customer)': (stripe, ids) => stripe.paymentIntents.list({ customer: ids.customer ?? '', limit: 100 }),
-  'paymentIntents.search (by metadata)': (stripe) => stripe.paymentIntents.search({ query: "metadata['order_id']:'o-contract'" }),
+    stripe.paymentIntents.cancel(
+      ids.toCancel ?? '',
+      { cancellation_reason: 'abandoned' },
+      { idempotencyKey: 'billing/charge:o-cancel/cancel/0' },
+    ),
+  'paymentIntents.list (by customer)': (stripe, ids) =>
+    stripe.paymentIntents.list({ customer: ids.customer ?? '', limit: 100 }),
+  'paymentIntents.search (by metadata)': (stripe) =>
+    stripe.paymentIntents.search({ query: "metadata['order_id']:'o-contract'" }),
   'events.list (created, types, delivery_success)': (stripe) =>
-    stripe.events.list({ created: { gte: 1_700_000_000 }, types: ['payment_intent.succeeded', 'payment_intent.payment_failed'], delivery_success: false, limit: 100 }),
+    stripe.events.list({
+      created: { gte: 1_700_000_000 },
+      types: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+      delivery_success: false,
+      limit: 100,
+    }),
   'setupIntents.create (confirm, off_session usage)': (stripe, ids) =>
-    stripe.setupIntents.create({ customer: ids.customer ?? '', payment_method: 'pm_card_visa', confirm: true, usage: 'off_session' }),
+    stripe.setupIntents.create({
+      customer: ids.customer ?? '',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      usage: 'off_session',
+    }),
 };
 
 /** Which returned id later calls need. */
@@ -95,7 +140,11 @@ async function runProjectCalls(stripe: Stripe): Promise<Record<string, string>> 
     try {
       const result = await call(stripe, ids);
       const key = remember[name];
-      if (key && result.id) ids[key] = result.id;
+      const id =
+        result && typeof result === 'object' && 'id' in result && typeof result.id === 'string'
+          ? result.id
+          : undefined;
+      if (key && id) ids[key] = id;
     } catch (error) {
       failures[name] = error instanceof Error ? error.message : String(error);
     }
@@ -103,30 +152,42 @@ async function runProjectCalls(stripe: Stripe): Promise<Record<string, string>> 
   return failures;
 }
 
-describe.skipIf(!available)(`stripe-mock contract (${stripeMockPath ?? 'stripe-mock not provisioned: run npm run provision'})`, () => {
-  let mock: { child: ChildProcess; port: number };
-  let sim: Simulator;
+describe.skipIf(!available)(
+  `stripe-mock contract (${stripeMockPath ?? 'stripe-mock not provisioned: run npm run provision'})`,
+  () => {
+    let mock: { child: ChildProcess; port: number };
+    let sim: Simulator;
 
-  beforeAll(async () => {
-    mock = await startStripeMock(stripeMockPath ?? '');
-    ({ sim } = await startTestSimulator());
-  });
-  afterAll(async () => {
-    await sim.close();
-    mock.child.kill();
-  });
+    beforeAll(async () => {
+      mock = await startStripeMock(stripeMockPath ?? '');
+      ({ sim } = await startTestSimulator());
+    });
+    afterAll(async () => {
+      await sim.close();
+      mock.child.kill();
+    });
 
-  it("stripe-mock accepts every one of the project's calls with the parameter shapes the simulator is tested with", async () => {
-    expect(await runProjectCalls(client(mock.port))).toEqual({});
-  });
+    it("stripe-mock accepts every one of the project's calls with the parameter shapes the simulator is tested with", async () => {
+      expect(await runProjectCalls(client(mock.port))).toEqual({});
+    });
 
-  it('the simulator accepts the same calls, so the two cannot drift into a private dialect', async () => {
-    expect(await runProjectCalls(client(sim.port))).toEqual({});
-  });
+    it('the simulator accepts the same calls, so the two cannot drift into a private dialect', async () => {
+      expect(await runProjectCalls(client(sim.port))).toEqual({});
+    });
 
-  it('stripe-mock rejects an unknown parameter, like the simulator (the check has teeth)', async () => {
-    const params = { amount: 100, currency: 'usd', not_a_param: 'x' } as Stripe.PaymentIntentCreateParams;
-    await expect(client(mock.port).paymentIntents.create(params)).rejects.toMatchObject({ statusCode: 400 });
-    await expect(client(sim.port).paymentIntents.create(params)).rejects.toMatchObject({ statusCode: 400, code: 'parameter_unknown' });
-  });
-});
+    it('stripe-mock rejects an unknown parameter, like the simulator (the check has teeth)', async () => {
+      const params = {
+        amount: 100,
+        currency: 'usd',
+        not_a_param: 'x',
+      } as Stripe.PaymentIntentCreateParams;
+      await expect(client(mock.port).paymentIntents.create(params)).rejects.toMatchObject({
+        statusCode: 400,
+      });
+      await expect(client(sim.port).paymentIntents.create(params)).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'parameter_unknown',
+      });
+    });
+  },
+);

@@ -12,18 +12,28 @@ let receiver: WebhookReceiver;
 
 beforeEach(async () => {
   receiver = await startWebhookReceiver();
-  ({ sim, stripe } = await startTestSimulator({ webhook: { url: receiver.url, secrets: [receiver.secret, 'whsec_old'] } }));
+  ({ sim, stripe } = await startTestSimulator({
+    webhook: { url: receiver.url, secrets: [receiver.secret, 'whsec_old'] },
+  }));
 });
 afterEach(async () => {
   await sim.close();
   await receiver.close();
 });
 
-const verifiedTypes = (): string[] => receiver.received.flatMap((r) => (r.event && r.status === 200 ? [r.event.type] : []));
+const verifiedTypes = (): string[] =>
+  receiver.received.flatMap((r) => (r.event && r.status === 200 ? [r.event.type] : []));
 
 async function chargeVisa(orderId: string): Promise<Stripe.PaymentIntent> {
-  const pi = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', metadata: { order_id: orderId, workflow_id: `charge:${orderId}` } });
-  return stripe.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa', off_session: true });
+  const pi = await stripe.paymentIntents.create({
+    amount: 700,
+    currency: 'usd',
+    metadata: { order_id: orderId, workflow_id: `charge:${orderId}` },
+  });
+  return stripe.paymentIntents.confirm(pi.id, {
+    payment_method: 'pm_card_visa',
+    off_session: true,
+  });
 }
 
 describe('webhook delivery', () => {
@@ -32,10 +42,19 @@ describe('webhook delivery', () => {
     await sim.flushWebhooks();
     expect(verifiedTypes()).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
     const event = receiver.received[1]?.event;
-    expect(event).toMatchObject({ object: 'event', livemode: false, type: 'payment_intent.succeeded', api_version: expect.any(String) as string });
+    expect(event).toMatchObject({
+      object: 'event',
+      livemode: false,
+      type: 'payment_intent.succeeded',
+      api_version: expect.any(String) as string,
+    });
     expect(event?.id).toMatch(/^evt_/);
     expect(event?.created).toBe(Math.floor(sim.now() / 1000));
-    expect(event?.data.object).toMatchObject({ id: pi.id, status: 'succeeded', metadata: { order_id: 'o-wh' } });
+    expect(event?.data.object).toMatchObject({
+      id: pi.id,
+      status: 'succeeded',
+      metadata: { order_id: 'o-wh' },
+    });
     expect(receiver.received[0]?.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
   });
 
@@ -44,14 +63,18 @@ describe('webhook delivery', () => {
     await stripe.customers.create({ email: 'retry@example.com' });
     await sim.flushWebhooks();
     expect(receiver.received.map((r) => r.status)).toEqual([500]);
-    expect((await stripe.events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual(['customer.created']);
+    expect((await stripe.events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual(
+      ['customer.created'],
+    );
     sim.advanceTime(60_000);
     await sim.flushWebhooks();
     expect(receiver.received.map((r) => r.status)).toEqual([500, 503]);
     sim.advanceTime(5 * 60_000);
     await sim.flushWebhooks();
     expect(receiver.received.map((r) => r.status)).toEqual([500, 503, 200]);
-    expect((await stripe.events.list({ delivery_success: true })).data.map((e) => e.type)).toEqual(['customer.created']);
+    expect((await stripe.events.list({ delivery_success: true })).data.map((e) => e.type)).toEqual([
+      'customer.created',
+    ]);
     expect(sim.webhookDeliveries().map((d) => d.attempt)).toEqual([1, 2, 3]);
   });
 
@@ -77,7 +100,10 @@ describe('webhook delivery', () => {
     const later = Math.floor(sim.now() / 1000);
     await chargeVisa('o-list');
     const recent = await stripe.events.list({ created: { gte: later } });
-    expect(recent.data.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'payment_intent.created']);
+    expect(recent.data.map((e) => e.type)).toEqual([
+      'payment_intent.succeeded',
+      'payment_intent.created',
+    ]);
     const succeeded = await stripe.events.list({ type: 'payment_intent.succeeded' });
     expect(succeeded.data).toHaveLength(1);
     const retrieved = await stripe.events.retrieve(succeeded.data[0]?.id ?? '');
@@ -87,10 +113,16 @@ describe('webhook delivery', () => {
 
 describe('webhook faults', () => {
   it('duplicate delivers the same event N times', async () => {
-    sim.webhookFaults.add({ kind: WebhookFaultKind.duplicate, eventType: 'payment_intent.succeeded', copies: 3 });
+    sim.webhookFaults.add({
+      kind: WebhookFaultKind.duplicate,
+      eventType: 'payment_intent.succeeded',
+      copies: 3,
+    });
     await chargeVisa('o-dup');
     await sim.flushWebhooks();
-    const ids = receiver.received.filter((r) => r.event?.type === 'payment_intent.succeeded').map((r) => r.event?.id);
+    const ids = receiver.received
+      .filter((r) => r.event?.type === 'payment_intent.succeeded')
+      .map((r) => r.event?.id);
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(1);
   });
@@ -103,7 +135,11 @@ describe('webhook faults', () => {
   });
 
   it('delay delivers late, only once the simulated clock has moved on', async () => {
-    sim.webhookFaults.add({ kind: WebhookFaultKind.delay, eventType: 'payment_intent.succeeded', delayMs: 3_600_000 });
+    sim.webhookFaults.add({
+      kind: WebhookFaultKind.delay,
+      eventType: 'payment_intent.succeeded',
+      delayMs: 3_600_000,
+    });
     await chargeVisa('o-delay');
     await sim.flushWebhooks();
     expect(verifiedTypes()).toEqual(['payment_intent.created']);
@@ -117,43 +153,63 @@ describe('webhook faults', () => {
     await chargeVisa('o-drop');
     await sim.flushWebhooks();
     expect(verifiedTypes()).toEqual(['payment_intent.created']);
-    expect((await stripe.events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual(['payment_intent.succeeded']);
+    expect((await stripe.events.list({ delivery_success: false })).data.map((e) => e.type)).toEqual(
+      ['payment_intent.succeeded'],
+    );
   });
 
   it('strip_metadata delivers the object without metadata, while /v1/events keeps it', async () => {
-    sim.webhookFaults.add({ kind: WebhookFaultKind.stripMetadata, eventType: 'payment_intent.succeeded' });
+    sim.webhookFaults.add({
+      kind: WebhookFaultKind.stripMetadata,
+      eventType: 'payment_intent.succeeded',
+    });
     await chargeVisa('o-strip');
     await sim.flushWebhooks();
-    const delivered = receiver.received.find((r) => r.event?.type === 'payment_intent.succeeded')?.event;
+    const delivered = receiver.received.find(
+      (r) => r.event?.type === 'payment_intent.succeeded',
+    )?.event;
     expect((delivered?.data.object as Stripe.PaymentIntent).metadata).toEqual({});
     const listed = (await stripe.events.list({ type: 'payment_intent.succeeded' })).data[0];
-    expect((listed?.data.object as Stripe.PaymentIntent).metadata).toMatchObject({ order_id: 'o-strip' });
+    expect((listed?.data.object as Stripe.PaymentIntent).metadata).toMatchObject({
+      order_id: 'o-strip',
+    });
   });
 
   it('thin_payload delivers data.object as just id and object', async () => {
-    sim.webhookFaults.add({ kind: WebhookFaultKind.thinPayload, eventType: 'payment_intent.succeeded' });
+    sim.webhookFaults.add({
+      kind: WebhookFaultKind.thinPayload,
+      eventType: 'payment_intent.succeeded',
+    });
     const pi = await chargeVisa('o-thin');
     await sim.flushWebhooks();
-    const delivered = receiver.received.find((r) => r.event?.type === 'payment_intent.succeeded')?.event;
+    const delivered = receiver.received.find(
+      (r) => r.event?.type === 'payment_intent.succeeded',
+    )?.event;
     expect(delivered?.data.object).toEqual({ id: pi.id, object: 'payment_intent' });
   });
 
   it.each([
     [WebhookFaultKind.badSignature, 'No signatures found matching the expected signature'],
     [WebhookFaultKind.staleTimestamp, 'Timestamp outside the tolerance zone'],
-  ])('%s is rejected by constructEvent; the retry is signed correctly and accepted', async (kind, message) => {
-    sim.webhookFaults.add({ kind, eventType: 'customer.created' });
-    await stripe.customers.create({});
-    await sim.flushWebhooks();
-    expect(receiver.received).toHaveLength(1);
-    expect(receiver.received[0]?.verificationError).toContain(message);
-    sim.advanceTime(60_000);
-    await sim.flushWebhooks();
-    expect(verifiedTypes()).toEqual(['customer.created']);
-  });
+  ])(
+    '%s is rejected by constructEvent; the retry is signed correctly and accepted',
+    async (kind, message) => {
+      sim.webhookFaults.add({ kind, eventType: 'customer.created' });
+      await stripe.customers.create({});
+      await sim.flushWebhooks();
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]?.verificationError).toContain(message);
+      sim.advanceTime(60_000);
+      await sim.flushWebhooks();
+      expect(verifiedTypes()).toEqual(['customer.created']);
+    },
+  );
 
   it('future_timestamp signs 15 minutes ahead, which stripe-node constructEvent still accepts (it only rejects old timestamps)', async () => {
-    sim.webhookFaults.add({ kind: WebhookFaultKind.futureTimestamp, eventType: 'customer.created' });
+    sim.webhookFaults.add({
+      kind: WebhookFaultKind.futureTimestamp,
+      eventType: 'customer.created',
+    });
     const before = Math.floor(Date.now() / 1000);
     await stripe.customers.create({});
     await sim.flushWebhooks();
@@ -163,7 +219,10 @@ describe('webhook faults', () => {
   });
 
   it('webhook faults can be added over HTTP under /_sim/', async () => {
-    const response = await fetch(`${sim.url}/_sim/webhooks/faults`, { method: 'POST', body: JSON.stringify({ kind: 'drop', eventType: 'customer.*' }) });
+    const response = await fetch(`${sim.url}/_sim/webhooks/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'drop', eventType: 'customer.*' }),
+    });
     expect(response.status).toBe(200);
     await stripe.customers.create({});
     await fetch(`${sim.url}/_sim/webhooks/flush`, { method: 'POST' });

@@ -15,14 +15,20 @@ const writable = {
   description: param.string().optional(),
   phone: param.string().optional(),
   metadata: param.metadata().optional(),
-  invoice_settings: z.object({ default_payment_method: param.string().optional() }).strict().optional(),
+  invoice_settings: z
+    .object({ default_payment_method: param.string().optional() })
+    .strict()
+    .optional(),
   expand: param.list(z.string()).optional(),
 };
 
 const createParams = z.object({ ...writable, payment_method: param.string().optional() }).strict();
 const updateParams = z.object(writable).strict();
 
-function applyMetadata(current: Record<string, string>, update: Record<string, string> | undefined): Record<string, string> {
+function applyMetadata(
+  current: Record<string, string>,
+  update: Record<string, string> | undefined,
+): Record<string, string> {
   const next = { ...current };
   for (const [key, value] of Object.entries(update ?? {})) {
     if (value === '') delete next[key];
@@ -31,7 +37,12 @@ function applyMetadata(current: Record<string, string>, update: Record<string, s
   return next;
 }
 
-function defaultPaymentMethod(sim: SimContext, request: ApiRequest, customerId: string, id: string | undefined): string | null | undefined {
+function defaultPaymentMethod(
+  sim: SimContext,
+  request: ApiRequest,
+  customerId: string,
+  id: string | undefined,
+): string | null | undefined {
   if (id === undefined) return undefined;
   if (id === '') return null;
   const pm = sim.store.paymentMethods.get(id);
@@ -59,7 +70,12 @@ const create: ApiHandler = (request, sim) => {
     discount: null,
     email: params.email ?? null,
     invoice_prefix: sim.ids.next('x', 8).slice(2).toUpperCase(),
-    invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+    invoice_settings: {
+      custom_fields: null,
+      default_payment_method: null,
+      footer: null,
+      rendering_options: null,
+    },
     livemode: false,
     metadata: applyMetadata({}, params.metadata),
     name: params.name ?? null,
@@ -76,8 +92,14 @@ const create: ApiHandler = (request, sim) => {
     const pm = resolvePaymentMethod(sim, params.payment_method, 'payment_method');
     attachPaymentMethod(sim, pm, customer.id, request.origin);
   }
-  const defaultPm = defaultPaymentMethod(sim, request, customer.id, params.invoice_settings?.default_payment_method);
-  if (defaultPm !== undefined) (customer.invoice_settings as Record<string, unknown>).default_payment_method = defaultPm;
+  const defaultPm = defaultPaymentMethod(
+    sim,
+    request,
+    customer.id,
+    params.invoice_settings?.default_payment_method,
+  );
+  if (defaultPm !== undefined)
+    (customer.invoice_settings as Record<string, unknown>).default_payment_method = defaultPm;
   return { status: 200, body: render(sim.store, customer, params.expand) };
 };
 
@@ -88,8 +110,14 @@ function findCustomer(sim: SimContext, id: string): StripeObject {
 }
 
 const retrieve: ApiHandler = (request, sim) => {
-  const { expand } = parseParams(z.object({ expand: param.list(z.string()).optional() }).strict(), request.params);
-  return { status: 200, body: render(sim.store, findCustomer(sim, request.pathParams.id ?? ''), expand) };
+  const { expand } = parseParams(
+    z.object({ expand: param.list(z.string()).optional() }).strict(),
+    request.params,
+  );
+  return {
+    status: 200,
+    body: render(sim.store, findCustomer(sim, request.pathParams.id ?? ''), expand),
+  };
 };
 
 const update: ApiHandler = (request, sim) => {
@@ -105,22 +133,42 @@ const update: ApiHandler = (request, sim) => {
   set('name', params.name);
   set('description', params.description);
   set('phone', params.phone);
-  if (params.metadata) set('metadata', applyMetadata(customer.metadata as Record<string, string>, params.metadata));
-  const defaultPm = defaultPaymentMethod(sim, request, customer.id, params.invoice_settings?.default_payment_method);
-  if (defaultPm !== undefined) set('invoice_settings', { ...(customer.invoice_settings as object), default_payment_method: defaultPm });
-  if (Object.keys(previous).length > 0) sim.store.emit('customer.updated', customer, request.origin, previous);
+  if (params.metadata)
+    set('metadata', applyMetadata(customer.metadata as Record<string, string>, params.metadata));
+  const defaultPm = defaultPaymentMethod(
+    sim,
+    request,
+    customer.id,
+    params.invoice_settings?.default_payment_method,
+  );
+  if (defaultPm !== undefined)
+    set('invoice_settings', {
+      ...(customer.invoice_settings as object),
+      default_payment_method: defaultPm,
+    });
+  if (Object.keys(previous).length > 0)
+    sim.store.emit('customer.updated', customer, request.origin, previous);
   return { status: 200, body: render(sim.store, customer, params.expand) };
 };
 
-const listQuery = z.object({ email: param.string().optional(), created: param.range().optional(), ...listParams }).strict();
+const listQuery = z
+  .object({ email: param.string().optional(), created: param.range().optional(), ...listParams })
+  .strict();
 
 const list: ApiHandler = (request, sim) => {
   const params = parseParams(listQuery, request.params);
-  const items = newestFirst([...sim.store.customers.values()].filter(
-      (c) => (params.email === undefined || c.email === params.email) && inRange(Number(c.created), params.created),
-    ));
+  const items = newestFirst(
+    [...sim.store.customers.values()].filter(
+      (c) =>
+        (params.email === undefined || c.email === params.email) &&
+        inRange(Number(c.created), params.created),
+    ),
+  );
   const { page, hasMore } = paginate(items, params);
-  return { status: 200, body: renderList(sim.store, '/v1/customers', page, hasMore, params.expand) };
+  return {
+    status: 200,
+    body: renderList(sim.store, '/v1/customers', page, hasMore, params.expand),
+  };
 };
 
 /** The Customer routes. */

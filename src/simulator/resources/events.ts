@@ -41,9 +41,13 @@ export function eventRoutes(delivery: DeliveryStatus) {
           (params.type === undefined || typeMatches(params.type, e.type)) &&
           (params.types === undefined || params.types.some((t) => typeMatches(t, e.type))) &&
           inRange(e.created, params.created) &&
-          (params.delivery_success === undefined || (delivery.status(e.id) === 'delivered') === params.delivery_success),
+          (params.delivery_success === undefined ||
+            (delivery.status(e.id) === 'delivered') === params.delivery_success),
       )
-      .map((e): StripeObject => ({ ...(e as unknown as StripeObject), pending_webhooks: delivery.pendingCount(e.id) }));
+      .map((e): StripeObject => ({
+        ...(e as unknown as StripeObject),
+        pending_webhooks: delivery.pendingCount(e.id),
+      }));
     const { page, hasMore } = paginate(events, params);
     return { status: 200, body: renderList(sim.store, '/v1/events', page, hasMore, params.expand) };
   };
@@ -52,11 +56,17 @@ export function eventRoutes(delivery: DeliveryStatus) {
     const id = request.pathParams.id ?? '';
     const event: StripeEventLike | undefined = sim.store.events().find((e) => e.id === id);
     if (!event) throw resourceMissing('event', id, 'id');
-    return { status: 200, body: { ...structuredClone(event), pending_webhooks: delivery.pendingCount(event.id) } };
+    return {
+      status: 200,
+      body: { ...structuredClone(event), pending_webhooks: delivery.pendingCount(event.id) },
+    };
   };
 
   const retrieveCharge: ApiHandler = (request, sim) => {
-    const { expand } = parseParams(z.object({ expand: param.list(z.string()).optional() }).strict(), request.params);
+    const { expand } = parseParams(
+      z.object({ expand: param.list(z.string()).optional() }).strict(),
+      request.params,
+    );
     const charge = sim.store.charges.get(request.pathParams.id ?? '');
     if (!charge) throw resourceMissing('charge', request.pathParams.id ?? '', 'id');
     return { status: 200, body: render(sim.store, charge, expand) };

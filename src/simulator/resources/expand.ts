@@ -24,22 +24,40 @@ function expandPath(store: Store, target: Record<string, unknown>, path: string[
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) if (item && typeof item === 'object') expandPath(store, item as Record<string, unknown>, rest);
+    for (const item of value)
+      if (item && typeof item === 'object')
+        expandPath(store, item as Record<string, unknown>, rest);
   } else if (value && typeof value === 'object') {
     expandPath(store, value as Record<string, unknown>, rest);
   }
 }
 
 /** A deep copy of `object` with the `expand` paths (dot-separated) expanded. */
-export function render(store: Store, object: StripeObject, expand: readonly string[] = []): StripeObject {
+export function render(
+  store: Store,
+  object: StripeObject,
+  expand: readonly string[] = [],
+): StripeObject {
   const copy = structuredClone(object);
   for (const path of expand) expandPath(store, copy, path.split('.'));
   return copy;
 }
 
 /** Renders a list response (`{ object: 'list', data, has_more, url }`), with `data.…` expansions. */
-export function renderList(store: Store, url: string, items: readonly StripeObject[], hasMore: boolean, expand: readonly string[] = []): StripeObject {
-  const list: StripeObject = { id: '', object: 'list', data: items.map((i) => structuredClone(i)), has_more: hasMore, url };
+export function renderList(
+  store: Store,
+  url: string,
+  items: readonly StripeObject[],
+  hasMore: boolean,
+  expand: readonly string[] = [],
+): StripeObject {
+  const list: StripeObject = {
+    id: '',
+    object: 'list',
+    data: items.map((i) => structuredClone(i)),
+    has_more: hasMore,
+    url,
+  };
   for (const path of expand) expandPath(store, list, path.split('.'));
   delete (list as Partial<StripeObject>).id;
   return list;

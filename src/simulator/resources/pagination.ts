@@ -5,10 +5,15 @@ import type { StripeObject } from '../store.js';
 /** Pages `items` (already newest first) the way Stripe's list endpoints do. */
 export function paginate(
   items: readonly StripeObject[],
-  options: { limit?: number | undefined; starting_after?: string | undefined; ending_before?: string | undefined },
+  options: {
+    limit?: number | undefined;
+    starting_after?: string | undefined;
+    ending_before?: string | undefined;
+  },
 ): { page: StripeObject[]; hasMore: boolean } {
   const limit = options.limit ?? 10;
-  if (limit < 1 || limit > 100) throw invalidParam('This value must be between 1 and 100 (inclusive).', 'limit');
+  if (limit < 1 || limit > 100)
+    throw invalidParam('This value must be between 1 and 100 (inclusive).', 'limit');
   if (options.starting_after !== undefined) {
     const index = items.findIndex((i) => i.id === options.starting_after);
     const rest = index === -1 ? [] : items.slice(index + 1);
@@ -17,7 +22,10 @@ export function paginate(
   if (options.ending_before !== undefined) {
     const index = items.findIndex((i) => i.id === options.ending_before);
     const before = index === -1 ? [] : items.slice(0, index);
-    return { page: before.slice(Math.max(0, before.length - limit)), hasMore: before.length > limit };
+    return {
+      page: before.slice(Math.max(0, before.length - limit)),
+      hasMore: before.length > limit,
+    };
   }
   return { page: items.slice(0, limit), hasMore: items.length > limit };
 }

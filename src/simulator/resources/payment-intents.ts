@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { cardError, invalidParam, resourceMissing, unexpectedState } from '../errors.js';
 import { inRange, listParams, param, parseParams } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
-import type { RequestOrigin, StripeObject } from '../store.js';
+import { refId, type RequestOrigin, type StripeObject } from '../store.js';
 import type { TestBehaviour } from '../test-payment-methods.js';
 import { render, renderList } from './expand.js';
 import { newestFirst, paginate } from './pagination.js';
@@ -60,7 +60,10 @@ const createParams = z
     statement_descriptor: param.string().optional(),
     statement_descriptor_suffix: param.string().optional(),
     automatic_payment_methods: z
-      .object({ enabled: param.boolean(), allow_redirects: param.oneOf(['always', 'never']).optional() })
+      .object({
+        enabled: param.boolean(),
+        allow_redirects: param.oneOf(['always', 'never']).optional(),
+      })
       .strict()
       .optional(),
   })
@@ -81,20 +84,34 @@ const updateParams = z
 
 const cancelParams = z
   .object({
-    cancellation_reason: param.oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned']).optional(),
+    cancellation_reason: param
+      .oneOf(['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'])
+      .optional(),
     expand: param.list(z.string()).optional(),
   })
   .strict();
 
-const retrieveParams = z.object({ client_secret: param.string().optional(), expand: param.list(z.string()).optional() }).strict();
-
-const listQuery = z.object({ customer: param.string().optional(), created: param.range().optional(), ...listParams }).strict();
-
-const searchQuery = z
-  .object({ query: param.string(), limit: param.integer().optional(), page: param.string().optional(), expand: param.list(z.string()).optional() })
+const retrieveParams = z
+  .object({ client_secret: param.string().optional(), expand: param.list(z.string()).optional() })
   .strict();
 
-function withMetadata(current: Record<string, string>, update: Record<string, string> | undefined): Record<string, string> {
+const listQuery = z
+  .object({ customer: param.string().optional(), created: param.range().optional(), ...listParams })
+  .strict();
+
+const searchQuery = z
+  .object({
+    query: param.string(),
+    limit: param.integer().optional(),
+    page: param.string().optional(),
+    expand: param.list(z.string()).optional(),
+  })
+  .strict();
+
+function withMetadata(
+  current: Record<string, string>,
+  update: Record<string, string> | undefined,
+): Record<string, string> {
   const next = { ...current };
   for (const [key, value] of Object.entries(update ?? {})) {
     if (value === '') delete next[key];
@@ -112,7 +129,13 @@ function findPaymentIntent(sim: SimContext, id: string): StripeObject {
 /** Stripe's minimum charge, in minor units (USD 0.50; other currencies are treated alike). */
 const MINIMUM_AMOUNT = 50;
 
-function createCharge(sim: SimContext, pi: StripeObject, pm: StripeObject, status: 'succeeded' | 'failed' | 'pending', failure?: { code: string; message: string; declineCode?: string }): StripeObject {
+function createCharge(
+  sim: SimContext,
+  pi: StripeObject,
+  pm: StripeObject,
+  status: 'succeeded' | 'failed' | 'pending',
+  failure?: { code: string; message: string; declineCode?: string },
+): StripeObject {
   const amount = Number(pi.amount);
   const succeeded = status === 'succeeded';
   const charge: StripeObject = {
@@ -139,13 +162,18 @@ function createCharge(sim: SimContext, pi: StripeObject, pm: StripeObject, statu
             network_status: succeeded ? 'approved_by_network' : 'declined_by_network',
             reason: succeeded ? null : (failure?.declineCode ?? failure?.code ?? null),
             risk_level: 'normal',
-            seller_message: succeeded ? 'Payment complete.' : 'The bank did not return any further details with this decline.',
+            seller_message: succeeded
+              ? 'Payment complete.'
+              : 'The bank did not return any further details with this decline.',
             type: succeeded ? 'authorized' : 'issuer_declined',
           },
     paid: succeeded,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: { type: pm.type, [String(pm.type)]: structuredClone(pm[String(pm.type)]) },
+    payment_method_details: {
+      type: pm.type,
+      [String(pm.type)]: structuredClone(pm[String(pm.type)]),
+    },
     refunded: false,
     status,
   };
@@ -154,7 +182,13 @@ function createCharge(sim: SimContext, pi: StripeObject, pm: StripeObject, statu
   return charge;
 }
 
-function succeed(sim: SimContext, pi: StripeObject, pm: StripeObject, origin: RequestOrigin | undefined, existingCharge?: StripeObject): void {
+function succeed(
+  sim: SimContext,
+  pi: StripeObject,
+  pm: StripeObject,
+  origin: RequestOrigin | undefined,
+  existingCharge?: StripeObject,
+): void {
   const charge = existingCharge ?? createCharge(sim, pi, pm, 'succeeded');
   if (existingCharge) {
     Object.assign(existingCharge, {
@@ -163,7 +197,13 @@ function succeed(sim: SimContext, pi: StripeObject, pm: StripeObject, origin: Re
       captured: true,
       amount_captured: existingCharge.amount,
       balance_transaction: sim.ids.next('txn'),
-      outcome: { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
+      outcome: {
+        network_status: 'approved_by_network',
+        reason: null,
+        risk_level: 'normal',
+        seller_message: 'Payment complete.',
+        type: 'authorized',
+      },
     });
   }
   pi.status = PaymentIntentStatus.succeeded;
@@ -182,9 +222,21 @@ interface Failure {
 }
 
 /** Records a failed attempt on the intent (back to requires_payment_method) and emits payment_failed. */
-function fail(sim: SimContext, pi: StripeObject, pm: StripeObject, failure: Failure, origin: RequestOrigin | undefined, existingCharge?: StripeObject): StripeObject {
+function fail(
+  sim: SimContext,
+  pi: StripeObject,
+  pm: StripeObject,
+  failure: Failure,
+  origin: RequestOrigin | undefined,
+  existingCharge?: StripeObject,
+): StripeObject {
   const charge = existingCharge ?? createCharge(sim, pi, pm, 'failed', failure);
-  if (existingCharge) Object.assign(existingCharge, { status: 'failed', failure_code: failure.code, failure_message: failure.message });
+  if (existingCharge)
+    Object.assign(existingCharge, {
+      status: 'failed',
+      failure_code: failure.code,
+      failure_message: failure.message,
+    });
   pi.status = PaymentIntentStatus.requiresPaymentMethod;
   pi.payment_method = null;
   pi.next_action = null;
@@ -211,7 +263,12 @@ function isOffSession(value: boolean | string | undefined): boolean {
  * One confirmation attempt. Returns normally for succeeded / processing / requires_action;
  * throws the 402 card error (saved under the idempotency key) for a decline.
  */
-function attempt(sim: SimContext, pi: StripeObject, options: z.output<typeof confirmParams>, origin: RequestOrigin): void {
+function attempt(
+  sim: SimContext,
+  pi: StripeObject,
+  options: z.output<typeof confirmParams>,
+  origin: RequestOrigin,
+): void {
   if (!CONFIRMABLE.includes(String(pi.status))) {
     const message =
       pi.status === PaymentIntentStatus.succeeded
@@ -223,7 +280,7 @@ function attempt(sim: SimContext, pi: StripeObject, options: z.output<typeof con
     const pm = resolvePaymentMethod(sim, options.payment_method, 'payment_method');
     if (pm.customer !== null && pi.customer !== null && pm.customer !== pi.customer) {
       throw invalidParam(
-        `The provided PaymentMethod belongs to a different Customer (${String(pm.customer)}); confirm with a PaymentMethod attached to ${String(pi.customer)}.`,
+        `The provided PaymentMethod belongs to a different Customer (${refId(pm.customer) ?? ''}); confirm with a PaymentMethod attached to ${refId(pi.customer) ?? ''}.`,
         'payment_method',
       );
     }
@@ -237,14 +294,17 @@ function attempt(sim: SimContext, pi: StripeObject, options: z.output<typeof con
   }
   if (options.receipt_email !== undefined) pi.receipt_email = options.receipt_email;
   if (options.setup_future_usage !== undefined) pi.setup_future_usage = options.setup_future_usage;
-  const pm = sim.store.paymentMethods.get(String(pi.payment_method));
-  if (!pm) throw resourceMissing('PaymentMethod', String(pi.payment_method), 'payment_method');
+  const pmId = refId(pi.payment_method) ?? '';
+  const pm = sim.store.paymentMethods.get(pmId);
+  if (!pm) throw resourceMissing('PaymentMethod', pmId, 'payment_method');
   const types = pi.payment_method_types as string[];
   if (!types.includes(String(pm.type))) types.push(String(pm.type));
 
   const state = sim.store.paymentIntentState.get(pi.id);
   if (state) state.confirmations += 1;
-  const behaviour: TestBehaviour = sim.store.paymentMethodBehaviour.get(pm.id) ?? { kind: 'succeed' };
+  const behaviour: TestBehaviour = sim.store.paymentMethodBehaviour.get(pm.id) ?? {
+    kind: 'succeed',
+  };
   const offSessionAttempt = isOffSession(options.off_session);
 
   switch (behaviour.kind) {
@@ -259,28 +319,62 @@ function attempt(sim: SimContext, pi: StripeObject, options: z.output<typeof con
       // and the intent goes back to requires_payment_method (Stripe support: "Manual confirmation
       // for off-session payments requiring SCA"). On-session it waits in requires_action.
       if (offSessionAttempt || options.error_on_requires_action === true) {
-        throwDecline(sim, pi, pm, { code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }, origin);
+        throwDecline(
+          sim,
+          pi,
+          pm,
+          {
+            code: 'authentication_required',
+            declineCode: 'authentication_required',
+            message: 'Your card was declined. This transaction requires authentication.',
+          },
+          origin,
+        );
         return;
       }
       pi.status = PaymentIntentStatus.requiresAction;
       pi.next_action =
         options.return_url !== undefined
-          ? { type: 'redirect_to_url', redirect_to_url: { return_url: options.return_url, url: `https://hooks.stripe.com/3d_secure_2/hosted/${pi.id}` } }
-          : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/redirect/authenticate/${pi.id}`, source: sim.ids.next('src') } };
+          ? {
+              type: 'redirect_to_url',
+              redirect_to_url: {
+                return_url: options.return_url,
+                url: `https://hooks.stripe.com/3d_secure_2/hosted/${pi.id}`,
+              },
+            }
+          : {
+              type: 'use_stripe_sdk',
+              use_stripe_sdk: {
+                type: 'three_d_secure_redirect',
+                stripe_js: `https://hooks.stripe.com/redirect/authenticate/${pi.id}`,
+                source: sim.ids.next('src'),
+              },
+            };
       sim.store.emit('payment_intent.requires_action', pi, origin);
       return;
     case 'bank_debit': {
       const charge = createCharge(sim, pi, pm, 'pending');
       pi.status = PaymentIntentStatus.processing;
       pi.last_payment_error = null;
-      if (state) state.settlement = { at: sim.clock.now() + sim.processingDelayMs, behaviour, chargeId: charge.id };
+      if (state)
+        state.settlement = {
+          at: sim.clock.now() + sim.processingDelayMs,
+          behaviour,
+          chargeId: charge.id,
+        };
       sim.store.emit('payment_intent.processing', pi, origin);
       return;
     }
   }
 }
 
-function throwDecline(sim: SimContext, pi: StripeObject, pm: StripeObject, failure: Failure, origin: RequestOrigin): never {
+function throwDecline(
+  sim: SimContext,
+  pi: StripeObject,
+  pm: StripeObject,
+  failure: Failure,
+  origin: RequestOrigin,
+): never {
   const charge = fail(sim, pi, pm, failure, origin);
   throw cardError({
     code: failure.code,
@@ -303,11 +397,19 @@ export function settleDuePaymentIntents(sim: SimContext): void {
     if (!settlement || !pi || settlement.at > now) continue;
     delete state.settlement;
     if (pi.status !== PaymentIntentStatus.processing) continue;
-    const pm = sim.store.paymentMethods.get(String(pi.payment_method));
+    const pm = sim.store.paymentMethods.get(refId(pi.payment_method) ?? '');
     const charge = sim.store.charges.get(settlement.chargeId);
     if (!pm || !charge) continue;
     if (settlement.behaviour.outcome === 'succeed') succeed(sim, pi, pm, undefined, charge);
-    else fail(sim, pi, pm, { code: settlement.behaviour.code, message: settlement.behaviour.message }, undefined, charge);
+    else
+      fail(
+        sim,
+        pi,
+        pm,
+        { code: settlement.behaviour.code, message: settlement.behaviour.message },
+        undefined,
+        charge,
+      );
   }
 }
 
@@ -315,10 +417,14 @@ export function settleDuePaymentIntents(sim: SimContext): void {
  * Completes (or fails) the customer's authentication of an intent in requires_action, as the
  * customer would in the browser. Returns false when the intent is not waiting for it.
  */
-export function completeAuthentication(sim: SimContext, id: string, outcome: 'succeed' | 'fail'): boolean {
+export function completeAuthentication(
+  sim: SimContext,
+  id: string,
+  outcome: 'succeed' | 'fail',
+): boolean {
   const pi = sim.store.paymentIntents.get(id);
   if (!pi || pi.status !== PaymentIntentStatus.requiresAction) return false;
-  const pm = sim.store.paymentMethods.get(String(pi.payment_method));
+  const pm = sim.store.paymentMethods.get(refId(pi.payment_method) ?? '');
   if (!pm) return false;
   if (outcome === 'succeed') succeed(sim, pi, pm, undefined);
   else {
@@ -326,7 +432,11 @@ export function completeAuthentication(sim: SimContext, id: string, outcome: 'su
       sim,
       pi,
       pm,
-      { code: 'payment_intent_authentication_failure', message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.' },
+      {
+        code: 'payment_intent_authentication_failure',
+        message:
+          'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+      },
       undefined,
     );
   }
@@ -341,12 +451,18 @@ const create: ApiHandler = (request, sim) => {
   }
   if (params.off_session !== undefined && params.confirm !== true) {
     // Stripe's reference: "This parameter can only be used with confirm=true."
-    throw invalidParam('You may only specify `off_session` when confirming the PaymentIntent (confirm=true).', 'off_session');
+    throw invalidParam(
+      'You may only specify `off_session` when confirming the PaymentIntent (confirm=true).',
+      'off_session',
+    );
   }
   if (params.customer !== undefined && !sim.store.customers.has(params.customer)) {
     throw resourceMissing('customer', params.customer, 'customer');
   }
-  const pm = params.payment_method !== undefined ? resolvePaymentMethod(sim, params.payment_method, 'payment_method') : undefined;
+  const pm =
+    params.payment_method !== undefined
+      ? resolvePaymentMethod(sim, params.payment_method, 'payment_method')
+      : undefined;
   const id = sim.ids.next('pi');
   const pi: StripeObject = {
     id,
@@ -358,7 +474,10 @@ const create: ApiHandler = (request, sim) => {
     application: null,
     application_fee_amount: null,
     automatic_payment_methods: params.automatic_payment_methods
-      ? { enabled: params.automatic_payment_methods.enabled, allow_redirects: params.automatic_payment_methods.allow_redirects ?? 'always' }
+      ? {
+          enabled: params.automatic_payment_methods.enabled,
+          allow_redirects: params.automatic_payment_methods.allow_redirects ?? 'always',
+        }
       : params.payment_method_types
         ? null
         : { allow_redirects: 'always', enabled: true },
@@ -389,14 +508,17 @@ const create: ApiHandler = (request, sim) => {
     source: null,
     statement_descriptor: params.statement_descriptor ?? null,
     statement_descriptor_suffix: params.statement_descriptor_suffix ?? null,
-    status: pm ? PaymentIntentStatus.requiresConfirmation : PaymentIntentStatus.requiresPaymentMethod,
+    status: pm
+      ? PaymentIntentStatus.requiresConfirmation
+      : PaymentIntentStatus.requiresPaymentMethod,
     transfer_data: null,
     transfer_group: null,
   };
   sim.store.paymentIntents.set(id, pi);
   sim.store.paymentIntentState.set(id, { confirmations: 0 });
   sim.store.emit('payment_intent.created', pi, request.origin);
-  if (params.confirm === true) attempt(sim, pi, { ...params, payment_method: undefined }, request.origin);
+  if (params.confirm === true)
+    attempt(sim, pi, { ...params, payment_method: undefined }, request.origin);
   return { status: 200, body: render(sim.store, pi, params.expand) };
 };
 
@@ -409,19 +531,26 @@ const confirm: ApiHandler = (request, sim) => {
 
 const retrieve: ApiHandler = (request, sim) => {
   const params = parseParams(retrieveParams, request.params);
-  return { status: 200, body: render(sim.store, findPaymentIntent(sim, request.pathParams.id ?? ''), params.expand) };
+  return {
+    status: 200,
+    body: render(sim.store, findPaymentIntent(sim, request.pathParams.id ?? ''), params.expand),
+  };
 };
 
 const update: ApiHandler = (request, sim) => {
   const params = parseParams(updateParams, request.params);
   const pi = findPaymentIntent(sim, request.pathParams.id ?? '');
   if (!CONFIRMABLE.includes(String(pi.status))) {
-    throw unexpectedState(`This PaymentIntent's status is ${String(pi.status)}; it can no longer be updated.`, render(sim.store, pi));
+    throw unexpectedState(
+      `This PaymentIntent's status is ${String(pi.status)}; it can no longer be updated.`,
+      render(sim.store, pi),
+    );
   }
   if (params.amount !== undefined) pi.amount = params.amount;
   if (params.description !== undefined) pi.description = params.description;
   if (params.receipt_email !== undefined) pi.receipt_email = params.receipt_email;
-  if (params.metadata !== undefined) pi.metadata = withMetadata(pi.metadata as Record<string, string>, params.metadata);
+  if (params.metadata !== undefined)
+    pi.metadata = withMetadata(pi.metadata as Record<string, string>, params.metadata);
   if (params.payment_method !== undefined) {
     pi.payment_method = resolvePaymentMethod(sim, params.payment_method, 'payment_method').id;
     pi.status = PaymentIntentStatus.requiresConfirmation;
@@ -451,18 +580,24 @@ const list: ApiHandler = (request, sim) => {
   const params = parseParams(listQuery, request.params);
   const items = newestFirst(
     [...sim.store.paymentIntents.values()].filter(
-      (pi) => (params.customer === undefined || pi.customer === params.customer) && inRange(Number(pi.created), params.created),
+      (pi) =>
+        (params.customer === undefined || pi.customer === params.customer) &&
+        inRange(Number(pi.created), params.created),
     ),
   );
   const { page, hasMore } = paginate(items, params);
-  return { status: 200, body: renderList(sim.store, '/v1/payment_intents', page, hasMore, params.expand) };
+  return {
+    status: 200,
+    body: renderList(sim.store, '/v1/payment_intents', page, hasMore, params.expand),
+  };
 };
 
 type Clause = (pi: StripeObject) => boolean;
 
 /** Parses the subset of Stripe's search query language the project needs: `field:'v'`, `metadata['k']:'v'`, AND / OR. */
 function parseSearchQuery(query: string): Clause {
-  const clausePattern = /^\s*(-?)(metadata\[(['"])(.+?)\3\]|[a-z_]+)\s*(:|>=|<=|>|<)\s*(?:(['"])(.*?)\6|(\d+))/;
+  const clausePattern =
+    /^\s*(-?)(metadata\[(['"])(.+?)\3\]|[a-z_]+)\s*(:|>=|<=|>|<)\s*(?:(['"])(.*?)\6|(\d+))/;
   const clauses: Clause[] = [];
   const joiners: string[] = [];
   let rest = query;
@@ -471,15 +606,30 @@ function parseSearchQuery(query: string): Clause {
     if (!match) throw invalidParam(`Invalid search query: ${query}`, 'query');
     const [whole, negate, field, , metadataKey, operator, , quoted, numeric] = match;
     const value = quoted ?? numeric ?? '';
-    const read = (pi: StripeObject): unknown => (metadataKey !== undefined ? (pi.metadata as Record<string, string>)[metadataKey] : pi[field ?? '']);
-    if (metadataKey === undefined && !['status', 'customer', 'currency', 'amount', 'created'].includes(field ?? '')) {
-      throw invalidParam(`Field \`${field ?? ''}\` is an unsupported search field for resource \`payment_intents\`.`, 'query');
+    const read = (pi: StripeObject): unknown =>
+      metadataKey !== undefined
+        ? (pi.metadata as Record<string, string>)[metadataKey]
+        : pi[field ?? ''];
+    if (
+      metadataKey === undefined &&
+      !['status', 'customer', 'currency', 'amount', 'created'].includes(field ?? '')
+    ) {
+      throw invalidParam(
+        `Field \`${field ?? ''}\` is an unsupported search field for resource \`payment_intents\`.`,
+        'query',
+      );
     }
     const compare: Clause = (pi) => {
       const actual = read(pi);
       if (operator === ':') return String(actual) === value;
       const [a, b] = [Number(actual), Number(value)];
-      return operator === '>' ? a > b : operator === '<' ? a < b : operator === '>=' ? a >= b : a <= b;
+      return operator === '>'
+        ? a > b
+        : operator === '<'
+          ? a < b
+          : operator === '>='
+            ? a >= b
+            : a <= b;
     };
     clauses.push(negate === '-' ? (pi) => !compare(pi) : compare);
     rest = rest.slice(whole.length);
@@ -489,8 +639,11 @@ function parseSearchQuery(query: string): Clause {
     rest = rest.slice(joiner[0].length);
   }
   if (rest.trim() !== '') throw invalidParam(`Invalid search query: ${query}`, 'query');
-  if (new Set(joiners).size > 1) throw invalidParam('Search queries cannot mix AND and OR.', 'query');
-  return joiners[0] === 'OR' ? (pi) => clauses.some((c) => c(pi)) : (pi) => clauses.every((c) => c(pi));
+  if (new Set(joiners).size > 1)
+    throw invalidParam('Search queries cannot mix AND and OR.', 'query');
+  return joiners[0] === 'OR'
+    ? (pi) => clauses.some((c) => c(pi))
+    : (pi) => clauses.every((c) => c(pi));
 }
 
 const search: ApiHandler = (request: ApiRequest, sim) => {
@@ -504,7 +657,12 @@ const search: ApiHandler = (request: ApiRequest, sim) => {
   const body = renderList(sim.store, '/v1/payment_intents/search', page, hasMore, params.expand);
   return {
     status: 200,
-    body: { ...body, object: 'search_result', next_page: hasMore ? `page_${offset + limit}` : null, total_count: all.length },
+    body: {
+      ...body,
+      object: 'search_result',
+      next_page: hasMore ? `page_${offset + limit}` : null,
+      total_count: all.length,
+    },
   };
 };
 

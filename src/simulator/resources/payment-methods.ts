@@ -19,7 +19,14 @@ function buildPaymentMethod(sim: SimContext, test: TestPaymentMethod): StripeObj
     object: 'payment_method',
     allow_redisplay: 'unspecified',
     billing_details: {
-      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      address: {
+        city: null,
+        country: null,
+        line1: null,
+        line2: null,
+        postal_code: null,
+        state: null,
+      },
       email: null,
       name: null,
       phone: null,
@@ -37,7 +44,11 @@ function buildPaymentMethod(sim: SimContext, test: TestPaymentMethod): StripeObj
       ...base,
       card: {
         brand: instrument.brand,
-        checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' },
+        checks: {
+          address_line1_check: null,
+          address_postal_code_check: null,
+          cvc_check: 'unchecked',
+        },
         country: 'US',
         display_brand: instrument.brand,
         exp_month: 12,
@@ -76,7 +87,11 @@ function buildPaymentMethod(sim: SimContext, test: TestPaymentMethod): StripeObj
  * The PaymentMethod an id names: a stored one, or a new one cloned from a documented test id
  * (Stripe never hands out `pm_card_visa` itself as an object id). Throws 404 when unknown.
  */
-export function resolvePaymentMethod(sim: SimContext, id: string, paramName?: string): StripeObject {
+export function resolvePaymentMethod(
+  sim: SimContext,
+  id: string,
+  paramName?: string,
+): StripeObject {
   const stored = sim.store.paymentMethods.get(id);
   if (stored) return stored;
   const test = testPaymentMethod(id);
@@ -88,7 +103,12 @@ export function resolvePaymentMethod(sim: SimContext, id: string, paramName?: st
 }
 
 /** Attaches a PaymentMethod to a customer (emits `payment_method.attached`); idempotent for the same customer. */
-export function attachPaymentMethod(sim: SimContext, pm: StripeObject, customerId: string, origin: RequestOrigin): void {
+export function attachPaymentMethod(
+  sim: SimContext,
+  pm: StripeObject,
+  customerId: string,
+  origin: RequestOrigin,
+): void {
   if (pm.customer === customerId) return;
   if (pm.customer !== null) {
     throw invalidParam(
@@ -109,7 +129,9 @@ const retrieve: ApiHandler = (request, sim) => {
   return { status: 200, body: render(sim.store, pm, expand) };
 };
 
-const attachParams = z.object({ customer: param.string(), expand: param.list(z.string()).optional() }).strict();
+const attachParams = z
+  .object({ customer: param.string(), expand: param.list(z.string()).optional() })
+  .strict();
 
 const attach: ApiHandler = (request, sim) => {
   const params = parseParams(attachParams, request.params);
@@ -125,7 +147,11 @@ const detach: ApiHandler = (request, sim) => {
   const pm = sim.store.paymentMethods.get(request.pathParams.id ?? '');
   if (!pm) throw resourceMissing('PaymentMethod', request.pathParams.id ?? '');
   if (pm.customer === null) {
-    throw invalidParam('The payment method you provided is not attached to a customer so detachment is impossible.', undefined, 'payment_method_unexpected_state');
+    throw invalidParam(
+      'The payment method you provided is not attached to a customer so detachment is impossible.',
+      undefined,
+      'payment_method_unexpected_state',
+    );
   }
   const previousCustomer = pm.customer;
   pm.customer = null;
@@ -133,17 +159,25 @@ const detach: ApiHandler = (request, sim) => {
   return { status: 200, body: render(sim.store, pm, expand) };
 };
 
-const listQuery = z.object({ customer: param.string().optional(), type: param.string().optional(), ...listParams }).strict();
+const listQuery = z
+  .object({ customer: param.string().optional(), type: param.string().optional(), ...listParams })
+  .strict();
 
 const list: ApiHandler = (request, sim) => {
   const params = parseParams(listQuery, request.params);
   const items = newestFirst(
     [...sim.store.paymentMethods.values()].filter(
-      (pm) => pm.customer !== null && (params.customer === undefined || pm.customer === params.customer) && (params.type === undefined || pm.type === params.type),
+      (pm) =>
+        pm.customer !== null &&
+        (params.customer === undefined || pm.customer === params.customer) &&
+        (params.type === undefined || pm.type === params.type),
     ),
   );
   const { page, hasMore } = paginate(items, params);
-  return { status: 200, body: renderList(sim.store, '/v1/payment_methods', page, hasMore, params.expand) };
+  return {
+    status: 200,
+    body: renderList(sim.store, '/v1/payment_methods', page, hasMore, params.expand),
+  };
 };
 
 /** The PaymentMethod routes. */

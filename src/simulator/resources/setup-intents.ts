@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { cardError, resourceMissing, unexpectedState } from '../errors.js';
 import { param, parseParams } from '../params.js';
 import type { ApiHandler, SimContext } from '../router.js';
-import type { RequestOrigin, StripeObject } from '../store.js';
+import { refId, type RequestOrigin, type StripeObject } from '../store.js';
 import { render } from './expand.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.js';
 
@@ -25,26 +25,56 @@ const createParams = z
     confirm: param.boolean().optional(),
     usage: param.oneOf(['off_session', 'on_session']).optional(),
     payment_method_types: param.list(z.string()).optional(),
-    automatic_payment_methods: z.object({ enabled: param.boolean(), allow_redirects: param.oneOf(['always', 'never']).optional() }).strict().optional(),
+    automatic_payment_methods: z
+      .object({
+        enabled: param.boolean(),
+        allow_redirects: param.oneOf(['always', 'never']).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 const confirmParams = z.object(confirmFields).strict();
 
-function confirmSetup(sim: SimContext, si: StripeObject, paymentMethodId: string | undefined, origin: RequestOrigin): void {
-  if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(String(si.status))) {
-    throw unexpectedState(`You cannot confirm this SetupIntent because it has a status of ${String(si.status)}.`, undefined, 'setup_intent_unexpected_state');
+function confirmSetup(
+  sim: SimContext,
+  si: StripeObject,
+  paymentMethodId: string | undefined,
+  origin: RequestOrigin,
+): void {
+  if (
+    !['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(
+      String(si.status),
+    )
+  ) {
+    throw unexpectedState(
+      `You cannot confirm this SetupIntent because it has a status of ${String(si.status)}.`,
+      undefined,
+      'setup_intent_unexpected_state',
+    );
   }
-  if (paymentMethodId !== undefined) si.payment_method = resolvePaymentMethod(sim, paymentMethodId, 'payment_method').id;
-  const pm = si.payment_method === null ? undefined : sim.store.paymentMethods.get(String(si.payment_method));
+  if (paymentMethodId !== undefined)
+    si.payment_method = resolvePaymentMethod(sim, paymentMethodId, 'payment_method').id;
+  const pm = sim.store.paymentMethods.get(refId(si.payment_method) ?? '');
   if (!pm) {
-    throw unexpectedState("You cannot confirm this SetupIntent because it's missing a payment method.", undefined, 'setup_intent_unexpected_state');
+    throw unexpectedState(
+      "You cannot confirm this SetupIntent because it's missing a payment method.",
+      undefined,
+      'setup_intent_unexpected_state',
+    );
   }
   const behaviour = sim.store.paymentMethodBehaviour.get(pm.id) ?? { kind: 'succeed' as const };
   if (behaviour.kind === 'decline') {
     si.status = 'requires_payment_method';
     si.payment_method = null;
-    si.last_setup_error = { type: 'card_error', code: behaviour.code, decline_code: behaviour.declineCode, message: behaviour.message, payment_method: structuredClone(pm) };
+    si.last_setup_error = {
+      type: 'card_error',
+      code: behaviour.code,
+      decline_code: behaviour.declineCode,
+      message: behaviour.message,
+      payment_method: structuredClone(pm),
+    };
     sim.store.emit('setup_intent.setup_failed', si, origin);
     throw cardError({
       code: behaviour.code,
@@ -65,8 +95,12 @@ function confirmSetup(sim: SimContext, si: StripeObject, paymentMethodId: string
 
 const create: ApiHandler = (request, sim) => {
   const params = parseParams(createParams, request.params);
-  if (params.customer !== undefined && !sim.store.customers.has(params.customer)) throw resourceMissing('customer', params.customer, 'customer');
-  const pm = params.payment_method !== undefined ? resolvePaymentMethod(sim, params.payment_method, 'payment_method') : undefined;
+  if (params.customer !== undefined && !sim.store.customers.has(params.customer))
+    throw resourceMissing('customer', params.customer, 'customer');
+  const pm =
+    params.payment_method !== undefined
+      ? resolvePaymentMethod(sim, params.payment_method, 'payment_method')
+      : undefined;
   const id = sim.ids.next('seti');
   const si: StripeObject = {
     id,
@@ -112,8 +146,19 @@ const confirm: ApiHandler = (request, sim) => {
 };
 
 const retrieve: ApiHandler = (request, sim) => {
-  const { expand } = parseParams(z.object({ client_secret: param.string().optional(), expand: param.list(z.string()).optional() }).strict(), request.params);
-  return { status: 200, body: render(sim.store, findSetupIntent(sim, request.pathParams.id ?? ''), expand) };
+  const { expand } = parseParams(
+    z
+      .object({
+        client_secret: param.string().optional(),
+        expand: param.list(z.string()).optional(),
+      })
+      .strict(),
+    request.params,
+  );
+  return {
+    status: 200,
+    body: render(sim.store, findSetupIntent(sim, request.pathParams.id ?? ''), expand),
+  };
 };
 
 /** The SetupIntent routes. */
