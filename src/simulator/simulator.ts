@@ -160,13 +160,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       body = await readBody(req, BODY_LIMIT);
     } catch (error) {
       if (!res.headersSent)
-        res
-          .writeHead(413, { 'Content-Type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: { type: 'invalid_request_error', message: (error as Error).message },
-            }),
-          );
+        res.writeHead(413, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            error: { type: 'invalid_request_error', message: (error as Error).message },
+          }),
+        );
       return;
     }
     if ((req.url ?? '').startsWith('/_sim/')) await serveControl(simulator, req, res, body);
@@ -213,12 +211,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     now: () => clock.now(),
     events: () =>
-      store
-        .events()
-        .map((event) => ({
-          ...structuredClone(event),
-          pending_webhooks: dispatcher.pendingCount(event.id),
-        })),
+      store.events().map((event) => ({
+        ...structuredClone(event),
+        pending_webhooks: dispatcher.pendingCount(event.id),
+      })),
     setWebhookTarget: (target) => dispatcher.setTarget(target),
     flushWebhooks: async () => {
       settleDuePaymentIntents(context);
