@@ -16,6 +16,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { BillingActivities } from '../activities/index.js';
 import { IntentStatus, type PaymentError, type PaymentIntentSnapshot } from '../shared/payment-intent.js';
 import {
@@ -182,23 +183,25 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
     },
   );
 
-  // ---- observability: one upsert per state change ----
+  // ---- observability: one upsert per state change, of only what changed ----
   function setState(next: ChargeState, nextAttemptAt?: Date): void {
-    const attrs = workflowInfo().typedSearchAttributes;
     status.state = next;
     status.attempt = state.attempts;
     status.paymentIntentId = state.paymentIntentId;
     status.nextAttemptAt = nextAttemptAt?.toISOString();
-    upsertSearchAttributes([
-      ...(attrs.get(BillingOrderId) === input.orderId ? [] : [{ key: BillingOrderId, value: input.orderId }]),
-      ...(attrs.get(BillingCustomerId) === input.customerId ? [] : [{ key: BillingCustomerId, value: input.customerId }]),
-      ...(state.paymentIntentId && attrs.get(BillingPaymentIntentId) !== state.paymentIntentId
-        ? [{ key: BillingPaymentIntentId, value: state.paymentIntentId }]
-        : []),
+    const current = workflowInfo().typedSearchAttributes;
+    const changed = [
+      { key: BillingOrderId, value: input.orderId },
+      { key: BillingCustomerId, value: input.customerId },
+      { key: BillingPaymentIntentId, value: state.paymentIntentId ?? null },
       { key: BillingStatus, value: next },
       { key: BillingAttempt, value: state.attempts },
       { key: BillingNextAttemptAt, value: nextAttemptAt ?? null },
-    ]);
+    ].filter(({ key, value }) => {
+      const now: unknown = current.get(key);
+      return value instanceof Date ? !(now instanceof Date) || now.getTime() !== value.getTime() : (now ?? null) !== value;
+    });
+    if (changed.length > 0) upsertSearchAttributes(changed as SearchAttributeUpdatePair[]);
   }
 
   function key(operation: KeyOperation): string {

@@ -28,6 +28,8 @@ export interface ChargeStatus {
   /** ISO time of the next scheduled attempt or re-read, while waiting. */
   nextAttemptAt?: string | undefined;
   lastError?: PaymentError | undefined;
+  /** Stripe events signalled to this run: distinct ones, and duplicates ignored. */
+  events: { received: number; duplicates: number };
 }
 
 export interface ChargeResult {

@@ -152,7 +152,8 @@ async function runProjectCalls(stripe: Stripe): Promise<Record<string, string>> 
   return failures;
 }
 
-describe.skipIf(!available)(
+// Without Go (so without stripe-mock) a developer's run skips this; CI never does: it fails there.
+describe.skipIf(!available && !process.env.CI)(
   `stripe-mock contract (${stripeMockPath ?? 'stripe-mock not provisioned: run npm run provision'})`,
   () => {
     let mock: { child: ChildProcess; port: number };

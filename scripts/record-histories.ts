@@ -1,0 +1,43 @@
+// `npm run record:histories`: runs every replay scenario on a fresh dev server with the Stripe
+// simulator and writes its history to test/replay/histories/. Re-record only when a change is
+// meant to alter the command sequence (and is guarded by `patched()` for running workflows).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import proto from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities/index.js';
+import { createStripeClient } from '../src/activities/stripe-client.js';
+import { BillingClient } from '../src/client/index.js';
+import { bundleWorkflows } from '../src/embedded/bundle.js';
+import { devServerExecutable } from '../src/embedded/servers.js';
+import { billingSearchAttributes } from '../src/shared/search-attributes.js';
+import { startSimulator } from '../src/simulator/index.js';
+import { HISTORIES_DIR, SCENARIOS } from '../test/replay/scenarios.js';
+import { historyToJSON } from '../test/replay/history-json.js';
+
+const env = await TestWorkflowEnvironment.createLocal({
+  server: { executable: devServerExecutable(), searchAttributes: [...billingSearchAttributes] },
+});
+const sim = await startSimulator({ port: 0, seed: 1 });
+try {
+  const stripe = createStripeClient({ secretKey: 'sk_test_record', apiBase: sim.url });
+  const customerId = (await stripe.customers.create({})).id;
+  const workflowBundle = await bundleWorkflows();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  for (const scenario of SCENARIOS) {
+    sim.faults.clear();
+    if (scenario.fault) sim.faults.add(scenario.fault);
+    const taskQueue = `record-${scenario.name}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities({ stripe }) });
+    const billing = new BillingClient(env.client, { taskQueue });
+    const handle = await billing.startCharge({ orderId: `replay-${scenario.name}`, customerId, amount: 2500, currency: 'usd', paymentMethodId: scenario.paymentMethodId });
+    const result = await worker.runUntil(handle.result());
+    const history: proto.temporal.api.history.v1.IHistory = await handle.workflow.fetchHistory();
+    writeFileSync(fileURLToPath(new URL(`${scenario.name}.json`, HISTORIES_DIR)), historyToJSON(history));
+    console.log(`${scenario.name}: ${result.outcome}, ${history.events?.length} events`);
+  }
+} finally {
+  await sim.close();
+  await env.teardown();
+}

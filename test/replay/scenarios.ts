@@ -1,0 +1,27 @@
+// Representative charges whose histories are recorded for the replay test: each a test payment
+// method plus an optional simulator fault. Recorded by `npm run record:histories`.
+import type { FaultRule } from '../../src/simulator/index.js';
+
+export interface ReplayScenario {
+  name: string;
+  paymentMethodId: string;
+  fault?: FaultRule;
+}
+
+export const SCENARIOS: readonly ReplayScenario[] = [
+  { name: 'success', paymentMethodId: 'pm_card_visa' },
+  { name: 'decline', paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds' },
+  {
+    name: 'reconcile-500-after-confirm',
+    paymentMethodId: 'pm_card_visa',
+    fault: { kind: 'error_500_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 },
+  },
+  {
+    name: 'retry-500-before-confirm',
+    paymentMethodId: 'pm_card_visa',
+    fault: { kind: 'error_500_before', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 },
+  },
+];
+
+export const HISTORIES_DIR = new URL('./histories/', import.meta.url);
+export const scenarioWorkflowId = (name: string) => `charge:replay-${name}`;
