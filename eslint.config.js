@@ -7,11 +7,13 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       eqeqeq: ['error', 'always'],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -27,7 +29,14 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...nodeBuiltins, 'stripe', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+          paths: [
+            ...nodeBuiltins,
+            'stripe',
+            'pino',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ],
           patterns: ['node:*'],
         },
       ],

@@ -27,7 +27,8 @@ import {
 const args = new Set(process.argv.slice(2));
 const wantDev = args.has('--dev-server') || !args.has('--test-server');
 const wantTest = args.has('--test-server') || !args.has('--dev-server');
-const wantStripeMock = args.has('--stripe-mock') || (!args.has('--dev-server') && !args.has('--test-server'));
+const wantStripeMock =
+  args.has('--stripe-mock') || (!args.has('--dev-server') && !args.has('--test-server'));
 const quiet = args.has('--quiet');
 
 function log(message: string): void {
@@ -57,7 +58,9 @@ function provisionDevServer(): string | undefined {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
-      throw new Error(`TEMPORAL_CLI_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`);
+      throw new Error(
+        `TEMPORAL_CLI_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`,
+      );
     }
     log(`dev server: ${fromEnv} (TEMPORAL_CLI_PATH)`);
     return fromEnv;
@@ -75,14 +78,17 @@ function provisionDevServer(): string | undefined {
   const staging = `${join(CACHE_DIR, `temporal-cli-${DEV_SERVER_VERSION}`)}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  log(`dev server: building temporal CLI v${DEV_SERVER_VERSION} with go install (several minutes, once)`);
+  log(
+    `dev server: building temporal CLI v${DEV_SERVER_VERSION} with go install (several minutes, once)`,
+  );
   // v1.5.1: later tags carry a `replace` directive that `go install pkg@version` refuses.
   const result = spawnSync(
     'go',
     ['install', `github.com/temporalio/cli/cmd/temporal@v${DEV_SERVER_VERSION}`],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: staging } },
   );
-  if (result.status !== 0) throw new Error(`go install of the temporal CLI failed (exit ${result.status})`);
+  if (result.status !== 0)
+    throw new Error(`go install of the temporal CLI failed (exit ${result.status})`);
   rmSync(join(cached, '..'), { recursive: true, force: true });
   renameSync(staging, join(cached, '..'));
   log(`dev server: built in ${seconds(started)}`);
@@ -93,7 +99,9 @@ function provisionStripeMock(): string | undefined {
   const fromEnv = process.env.STRIPE_MOCK_PATH;
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
-      throw new Error(`STRIPE_MOCK_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`);
+      throw new Error(
+        `STRIPE_MOCK_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`,
+      );
     }
     log(`stripe-mock: ${fromEnv} (STRIPE_MOCK_PATH)`);
     return fromEnv;
@@ -118,7 +126,9 @@ function provisionStripeMock(): string | undefined {
   });
   if (result.status !== 0) {
     // Not fatal: only the contract test needs it, and it reports the missing binary itself.
-    log(`stripe-mock: go install failed (exit ${result.status}); the contract test will be skipped`);
+    log(
+      `stripe-mock: go install failed (exit ${result.status}); the contract test will be skipped`,
+    );
     rmSync(staging, { recursive: true, force: true });
     return undefined;
   }
@@ -169,7 +179,8 @@ function waitForPort(port: number, timeoutMs: number): Promise<number> {
       });
       socket.once('error', () => {
         socket.destroy();
-        if (performance.now() - started > timeoutMs) reject(new Error(`port ${port} not open after ${timeoutMs} ms`));
+        if (performance.now() - started > timeoutMs)
+          reject(new Error(`port ${port} not open after ${timeoutMs} ms`));
         else setTimeout(attempt, 25);
       });
     };
@@ -220,13 +231,24 @@ async function provisionTestServer(): Promise<string | undefined> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'pom.xml'), pom());
-  log(`test server: fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central (once)`);
+  log(
+    `test server: fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central (once)`,
+  );
   const mvn = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(dir, 'lib')}`, '-DincludeScope=runtime'],
+    [
+      '-q',
+      '-B',
+      '-f',
+      join(dir, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${join(dir, 'lib')}`,
+      '-DincludeScope=runtime',
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
-  if (mvn.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed (exit ${mvn.status})`);
+  if (mvn.status !== 0)
+    throw new Error(`mvn dependency:copy-dependencies failed (exit ${mvn.status})`);
   log(`test server: dependencies in ${seconds(started)}`);
 
   writeFileSync(cached, launcherScript(false));
@@ -239,14 +261,26 @@ async function provisionTestServer(): Promise<string | undefined> {
   const archive = join(dir, 'app.jsa');
   await timeStart(
     'java',
-    [`-XX:ArchiveClassesAtExit=${archive}`, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xss1m', '-XX:-UsePerfData', '-cp', `${join(dir, 'lib')}/*`, 'io.temporal.testserver.TestServer'],
+    [
+      `-XX:ArchiveClassesAtExit=${archive}`,
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
+      '-Xss1m',
+      '-XX:-UsePerfData',
+      '-cp',
+      `${join(dir, 'lib')}/*`,
+      'io.temporal.testserver.TestServer',
+    ],
     port,
   );
   if (existsSync(archive)) writeFileSync(cached, launcherScript(true));
   else log('test server: the JVM wrote no class-data archive; starting without it');
   const warm = await timeStart(cached, [], port);
   log(`test server: start with class-data archive: ${(warm / 1000).toFixed(2)} s`);
-  writeFileSync(complete, JSON.stringify({ coldMs: Math.round(cold), withArchiveMs: Math.round(warm) }, null, 2));
+  writeFileSync(
+    complete,
+    JSON.stringify({ coldMs: Math.round(cold), withArchiveMs: Math.round(warm) }, null, 2),
+  );
   log(`test server: ready in ${seconds(started)}`);
   return cached;
 }

@@ -3,7 +3,7 @@
 // meant to alter the command sequence (and is guarded by `patched()` for running workflows).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import proto from '@temporalio/proto';
+import type proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index.js';
@@ -29,12 +29,26 @@ try {
     sim.faults.clear();
     if (scenario.fault) sim.faults.add(scenario.fault);
     const taskQueue = `record-${scenario.name}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities({ stripe }) });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      activities: createActivities({ stripe }),
+    });
     const billing = new BillingClient(env.client, { taskQueue });
-    const handle = await billing.startCharge({ orderId: `replay-${scenario.name}`, customerId, amount: 2500, currency: 'usd', paymentMethodId: scenario.paymentMethodId });
+    const handle = await billing.startCharge({
+      orderId: `replay-${scenario.name}`,
+      customerId,
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: scenario.paymentMethodId,
+    });
     const result = await worker.runUntil(handle.result());
     const history: proto.temporal.api.history.v1.IHistory = await handle.workflow.fetchHistory();
-    writeFileSync(fileURLToPath(new URL(`${scenario.name}.json`, HISTORIES_DIR)), historyToJSON(history));
+    writeFileSync(
+      fileURLToPath(new URL(`${scenario.name}.json`, HISTORIES_DIR)),
+      historyToJSON(history),
+    );
     console.log(`${scenario.name}: ${result.outcome}, ${history.events?.length} events`);
   }
 } finally {

@@ -26,19 +26,41 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: optionalString.describe(
     'Temporal frontend host:port. Unset: `npm start` runs the embedded dev server.',
   ),
-  TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default').describe('Temporal namespace.'),
-  TEMPORAL_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('billing').describe('Task queue of the billing worker.'),
+  TEMPORAL_NAMESPACE: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('default')
+    .describe('Temporal namespace.'),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('billing')
+    .describe('Task queue of the billing worker.'),
   STRIPE_SECRET_KEY: optionalString.describe(
     'Stripe secret key (sk_…). Unset: the local Stripe simulator is used. Never logged.',
   ),
   STRIPE_WEBHOOK_SECRET: optionalString
-    .transform((v) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '')))
+    .transform((v) =>
+      v === undefined
+        ? []
+        : v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+    )
     .describe('Webhook signing secrets (whsec_…), comma-separated to rotate. Never logged.'),
   STRIPE_API_BASE: optionalUrl.describe(
     'Base URL of a Stripe-compatible API (the simulator, stripe-mock). Unset: api.stripe.com.',
   ),
   STRIPE_SIM_PORT: port(12111).describe('Port of the local Stripe simulator.'),
-  WEBHOOK_HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1').describe('Address the webhook receiver binds.'),
+  WEBHOOK_HOST: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('127.0.0.1')
+    .describe('Address the webhook receiver binds.'),
   WEBHOOK_PORT: port(3000).describe('Port of the webhook receiver.'),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
@@ -67,7 +89,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = configSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   throw new ConfigError(
-    parsed.error.issues.map((issue) => ({ variable: issue.path.join('.') || '(environment)', problem: issue.message })),
+    parsed.error.issues.map((issue) => ({
+      variable: issue.path.join('.') || '(environment)',
+      problem: issue.message,
+    })),
   );
 }
 

@@ -10,7 +10,9 @@ import { startSimulator, type Simulator } from './simulator/index.js';
 import { createBillingWorker } from './worker.js';
 
 /** Starts the dev server on the configured ports, unless the config names a cluster. */
-async function startTemporal(config: Config): Promise<{ address: string; env?: TestWorkflowEnvironment }> {
+async function startTemporal(
+  config: Config,
+): Promise<{ address: string; env?: TestWorkflowEnvironment }> {
   if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -34,7 +36,11 @@ async function main(): Promise<void> {
   if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE) {
     sim = await startSimulator({ port: config.STRIPE_SIM_PORT });
   }
-  const running: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, STRIPE_API_BASE: config.STRIPE_API_BASE ?? sim?.url };
+  const running: Config = {
+    ...config,
+    TEMPORAL_ADDRESS: temporal.address,
+    STRIPE_API_BASE: config.STRIPE_API_BASE ?? sim?.url,
+  };
   const worker = await createBillingWorker({ config: running });
 
   const ui = temporal.env ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : '(your cluster’s UI)';

@@ -7,16 +7,25 @@ import { NativeConnection, type NativeConnectionOptions } from '@temporalio/work
 import type { Config } from './config.js';
 
 /** Connection options for `config`, merged over the SDK's env-config profile. */
-export function temporalConnectionOptions(config: Config): { options: NativeConnectionOptions; namespace: string } {
+export function temporalConnectionOptions(config: Config): {
+  options: NativeConnectionOptions;
+  namespace: string;
+} {
   const { connectionOptions } = loadClientConnectConfig();
   return {
-    options: { ...connectionOptions, address: config.TEMPORAL_ADDRESS ?? connectionOptions.address ?? `127.0.0.1:${config.TEMPORAL_PORT}` },
+    options: {
+      ...connectionOptions,
+      address:
+        config.TEMPORAL_ADDRESS ?? connectionOptions.address ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
+    },
     namespace: config.TEMPORAL_NAMESPACE,
   };
 }
 
 /** A worker-side connection (native). */
-export async function connectWorker(config: Config): Promise<{ connection: NativeConnection; namespace: string }> {
+export async function connectWorker(
+  config: Config,
+): Promise<{ connection: NativeConnection; namespace: string }> {
   const { options, namespace } = temporalConnectionOptions(config);
   return { connection: await NativeConnection.connect(options), namespace };
 }

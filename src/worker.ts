@@ -12,10 +12,15 @@ import { connectWorker } from './temporal.js';
 /** The Stripe client from configuration: real Stripe with a key, or a Stripe-compatible base URL. */
 export function stripeFromConfig(config: Config): Stripe {
   if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE) {
-    throw new Error('set STRIPE_SECRET_KEY (real Stripe) or STRIPE_API_BASE (the simulator, e.g. http://127.0.0.1:12111)');
+    throw new Error(
+      'set STRIPE_SECRET_KEY (real Stripe) or STRIPE_API_BASE (the simulator, e.g. http://127.0.0.1:12111)',
+    );
   }
   // The simulator accepts any sk_test_ key; real Stripe needs the configured one.
-  return createStripeClient({ secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_simulator', apiBase: config.STRIPE_API_BASE });
+  return createStripeClient({
+    secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_simulator',
+    apiBase: config.STRIPE_API_BASE,
+  });
 }
 
 export interface BillingWorkerOptions {
@@ -26,9 +31,18 @@ export interface BillingWorkerOptions {
 }
 
 /** Creates (does not run) the billing worker. */
-export async function createBillingWorker({ config, stripe, workflowBundle }: BillingWorkerOptions): Promise<Worker> {
-  const prebuilt = workflowBundle ?? (config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined);
-  const [{ connection, namespace }, bundle] = await Promise.all([connectWorker(config), prebuilt ?? bundleWorkflows()]);
+export async function createBillingWorker({
+  config,
+  stripe,
+  workflowBundle,
+}: BillingWorkerOptions): Promise<Worker> {
+  const prebuilt =
+    workflowBundle ??
+    (config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined);
+  const [{ connection, namespace }, bundle] = await Promise.all([
+    connectWorker(config),
+    prebuilt ?? bundleWorkflows(),
+  ]);
   return Worker.create({
     connection,
     namespace,
@@ -41,7 +55,9 @@ export async function createBillingWorker({ config, stripe, workflowBundle }: Bi
 async function main(): Promise<void> {
   const config = loadConfig();
   const worker = await createBillingWorker({ config });
-  console.log(`worker: polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`);
+  console.log(
+    `worker: polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`,
+  );
   await worker.run();
   console.log('worker: stopped');
 }

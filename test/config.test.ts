@@ -14,7 +14,9 @@ describe('loadConfig', () => {
   });
 
   it('splits comma-separated webhook secrets for rotation', () => {
-    expect(loadConfig({ STRIPE_WEBHOOK_SECRET: 'whsec_old, whsec_new' }).STRIPE_WEBHOOK_SECRET).toEqual(['whsec_old', 'whsec_new']);
+    expect(
+      loadConfig({ STRIPE_WEBHOOK_SECRET: 'whsec_old, whsec_new' }).STRIPE_WEBHOOK_SECRET,
+    ).toEqual(['whsec_old', 'whsec_new']);
   });
 
   it('names every bad variable and says what is wrong', () => {
@@ -31,7 +33,14 @@ describe('loadConfig', () => {
   });
 
   it('never shows secrets when described for a log', () => {
-    const described = JSON.stringify(describeConfig(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_supersecret', STRIPE_WEBHOOK_SECRET: 'whsec_abc' })));
+    const described = JSON.stringify(
+      describeConfig(
+        loadConfig({
+          STRIPE_SECRET_KEY: 'sk_test_supersecret',
+          STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+        }),
+      ),
+    );
     expect(described).not.toContain('supersecret');
     expect(described).not.toContain('whsec_abc');
   });

@@ -26,7 +26,11 @@ describe('time-skipping test server', () => {
     const worker = await createTimeSkippingWorker(env, taskQueue);
     const before = await env.currentTimeMs();
     const result = await worker.runUntil(
-      env.client.workflow.execute(sleepFor, { taskQueue, workflowId: taskQueue, args: ['30 days'] }),
+      env.client.workflow.execute(sleepFor, {
+        taskQueue,
+        workflowId: taskQueue,
+        args: ['30 days'],
+      }),
     );
     const skipped = (await env.currentTimeMs()) - before;
     expect(result).toBe('30 days');

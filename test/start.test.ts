@@ -25,7 +25,16 @@ describe('npm start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'db-start-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
       cwd: root,
-      env: { ...process.env, TEMPORAL_ADDRESS: '', STRIPE_SECRET_KEY: '', STRIPE_API_BASE: '', TEMPORAL_PORT: String(grpc), TEMPORAL_UI_PORT: String(ui), STRIPE_SIM_PORT: String(sim), TEMPORAL_DB_FILE: join(dir, 'dev.db') },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: '',
+        STRIPE_SECRET_KEY: '',
+        STRIPE_API_BASE: '',
+        TEMPORAL_PORT: String(grpc),
+        TEMPORAL_UI_PORT: String(ui),
+        STRIPE_SIM_PORT: String(sim),
+        TEMPORAL_DB_FILE: join(dir, 'dev.db'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

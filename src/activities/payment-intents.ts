@@ -81,7 +81,10 @@ export function createPaymentIntentActivities(stripe: Stripe) {
       const intent = await stripeCall(() =>
         stripe.paymentIntents.confirm(
           input.paymentIntentId,
-          { off_session: true, ...(input.paymentMethodId && { payment_method: input.paymentMethodId }) },
+          {
+            off_session: true,
+            ...(input.paymentMethodId && { payment_method: input.paymentMethodId }),
+          },
           { idempotencyKey: input.idempotencyKey },
         ),
       );
@@ -110,9 +113,14 @@ export function createPaymentIntentActivities(stripe: Stripe) {
      * lists the customer's intents (strongly consistent, unlike search) and matches
      * `metadata.workflow_id`. `null` means Stripe holds none, so a new create key is safe.
      */
-    async findPaymentIntentForWorkflow(input: FindPaymentIntentInput): Promise<PaymentIntentSnapshot | null> {
+    async findPaymentIntentForWorkflow(
+      input: FindPaymentIntentInput,
+    ): Promise<PaymentIntentSnapshot | null> {
       return stripeCall(async () => {
-        for await (const intent of stripe.paymentIntents.list({ customer: input.customerId, limit: 100 })) {
+        for await (const intent of stripe.paymentIntents.list({
+          customer: input.customerId,
+          limit: 100,
+        })) {
           if (intent.metadata?.workflow_id === input.workflowId) return toSnapshot(intent);
         }
         return null;

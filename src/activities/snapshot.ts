@@ -4,7 +4,8 @@ import type { IntentStatus, PaymentIntentSnapshot } from '../shared/payment-inte
 
 /** The Stripe fields of a PaymentIntent the workflow acts on. */
 export function toSnapshot(intent: Stripe.PaymentIntent): PaymentIntentSnapshot {
-  const id = (ref: string | { id: string } | null | undefined) => (typeof ref === 'string' ? ref : ref?.id);
+  const id = (ref: string | { id: string } | null | undefined) =>
+    typeof ref === 'string' ? ref : ref?.id;
   const error = intent.last_payment_error;
   return {
     id: intent.id,
@@ -15,9 +16,13 @@ export function toSnapshot(intent: Stripe.PaymentIntent): PaymentIntentSnapshot 
     customerId: id(intent.customer),
     paymentMethodId: id(intent.payment_method),
     lastPaymentError: error
-      ? { code: error.code, declineCode: error.decline_code, adviceCode: error.advice_code, message: error.message }
+      ? {
+          code: error.code,
+          declineCode: error.decline_code,
+          adviceCode: error.advice_code,
+          message: error.message,
+        }
       : undefined,
     nextActionType: intent.next_action?.type,
   };
 }
-

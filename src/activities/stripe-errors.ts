@@ -20,7 +20,9 @@ type Classification = {
 type Row = Classification & { matches(error: Stripe.errors.StripeError): boolean };
 
 const header = (error: Stripe.errors.StripeError, name: string): string | undefined => {
-  const value = (error.headers as Record<string, string | string[] | undefined> | undefined)?.[name];
+  const value = (error.headers as Record<string, string | string[] | undefined> | undefined)?.[
+    name
+  ];
   return Array.isArray(value) ? value[0] : value;
 };
 
@@ -151,7 +153,8 @@ export function toActivityFailure(error: unknown): unknown {
     message: `Stripe ${classification.row}: ${error.message}`,
     nonRetryable: !classification.retryable,
     details: [info],
-    nextRetryDelay: classification.type === StripeFailureType.retryable ? retryAfter(error) : undefined,
+    nextRetryDelay:
+      classification.type === StripeFailureType.retryable ? retryAfter(error) : undefined,
     cause: error,
   });
 }

@@ -15,7 +15,12 @@ import {
   retryNowSchema,
   type ChargeInput,
 } from '../shared/schemas.js';
-import { BillingAttempt, BillingCustomerId, BillingOrderId, BillingStatus } from '../shared/search-attributes.js';
+import {
+  BillingAttempt,
+  BillingCustomerId,
+  BillingOrderId,
+  BillingStatus,
+} from '../shared/search-attributes.js';
 import type { chargeCustomer } from '../workflows/charge-customer.js';
 import {
   cancelSignal,
@@ -73,7 +78,9 @@ export class ChargeHandle {
 
   /** Attempts again now, optionally with a new payment method; `accepted: false` says why not. */
   retryNow(input: { paymentMethodId?: string } = {}): Promise<RetryNowResult> {
-    return this.workflow.executeUpdate(retryNowUpdate, { args: [parse(retryNowSchema, input, 'retryNow input')] });
+    return this.workflow.executeUpdate(retryNowUpdate, {
+      args: [parse(retryNowSchema, input, 'retryNow input')],
+    });
   }
 
   /** Stops the charge: the intent is canceled unless money has already moved. */
@@ -129,14 +136,17 @@ export class BillingClient {
       return new ChargeHandle(valid.orderId, handle);
     } catch (error) {
       // The order's charge already ran to an end: that run is the answer, never a second charge.
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.getCharge(valid.orderId);
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return this.getCharge(valid.orderId);
       throw error;
     }
   }
 
   /** The charge of `orderId` (its latest run). */
   getCharge(orderId: string): ChargeHandle {
-    return new ChargeHandle(orderId, this.client.workflow.getHandle<typeof chargeCustomer>(chargeWorkflowId(orderId)));
+    return new ChargeHandle(
+      orderId,
+      this.client.workflow.getHandle<typeof chargeCustomer>(chargeWorkflowId(orderId)),
+    );
   }
 }
-

@@ -1,13 +1,19 @@
 // Bundles workflow code once (webpack via the SDK) so workers start without running the bundler.
 // ESM sources import `./x.js` while the files are `x.ts`: the bundler maps the extension.
-import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 
 /** The production workflow entry: every workflow the `billing` worker serves. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Bundles the workflows at `workflowsPath` (default: the production entry). */
-export async function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+export async function bundleWorkflows(
+  workflowsPath: string = WORKFLOWS_PATH,
+): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath,
     logger: new DefaultLogger('WARN'),

@@ -12,7 +12,8 @@ export const DEV_SERVER_VERSION = '1.5.1';
 export const TEST_SERVER_VERSION = '1.38.0';
 
 /** The cache root; `DURABLE_BILLING_CACHE` overrides `~/.cache/durable-billing`. */
-export const CACHE_DIR = process.env.DURABLE_BILLING_CACHE ?? join(homedir(), '.cache', 'durable-billing');
+export const CACHE_DIR =
+  process.env.DURABLE_BILLING_CACHE ?? join(homedir(), '.cache', 'durable-billing');
 
 const MANIFEST = join(CACHE_DIR, 'servers.json');
 
@@ -55,7 +56,9 @@ export function readManifest(): ServerManifest | undefined {
 type Executable = NonNullable<DevServerConfig['executable']>;
 
 function executable(path: string | undefined): Executable {
-  return path ? { type: 'existing-path', path } : { type: 'cached-download', downloadDir: join(CACHE_DIR, 'sdk-download') };
+  return path
+    ? { type: 'existing-path', path }
+    : { type: 'cached-download', downloadDir: join(CACHE_DIR, 'sdk-download') };
 }
 
 /** The dev server's executable: the provisioned binary, or the SDK's download as a fallback. */

@@ -6,7 +6,10 @@ import { z } from 'zod';
 const stripeId = (prefix: string) =>
   z
     .string()
-    .regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must be a Stripe id starting with "${prefix}_"`);
+    .regex(
+      new RegExp(`^${prefix}_[A-Za-z0-9_]+$`),
+      `must be a Stripe id starting with "${prefix}_"`,
+    );
 
 export const chargeInputSchema = z.strictObject({
   orderId: z
@@ -29,7 +32,10 @@ export const chargeInputSchema = z.strictObject({
       z.string().max(500, 'metadata values must be at most 500 characters'),
     )
     .refine((m) => Object.keys(m).length <= 40, 'must have at most 40 keys (two are reserved)')
-    .refine((m) => !('workflow_id' in m) && !('order_id' in m), 'must not set workflow_id or order_id (reserved)')
+    .refine(
+      (m) => !('workflow_id' in m) && !('order_id' in m),
+      'must not set workflow_id or order_id (reserved)',
+    )
     .optional(),
 });
 export type ChargeInput = z.infer<typeof chargeInputSchema>;

@@ -2,8 +2,14 @@
 // Pure definitions: imported by workflow code, the client, the receiver and the test setup.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const BillingOrderId = defineSearchAttributeKey('BillingOrderId', SearchAttributeType.KEYWORD);
-export const BillingCustomerId = defineSearchAttributeKey('BillingCustomerId', SearchAttributeType.KEYWORD);
+export const BillingOrderId = defineSearchAttributeKey(
+  'BillingOrderId',
+  SearchAttributeType.KEYWORD,
+);
+export const BillingCustomerId = defineSearchAttributeKey(
+  'BillingCustomerId',
+  SearchAttributeType.KEYWORD,
+);
 export const BillingPaymentIntentId = defineSearchAttributeKey(
   'BillingPaymentIntentId',
   SearchAttributeType.KEYWORD,

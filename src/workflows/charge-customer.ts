@@ -16,9 +16,12 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { BillingActivities } from '../activities/index.js';
-import { IntentStatus, type PaymentError, type PaymentIntentSnapshot } from '../shared/payment-intent.js';
+import {
+  IntentStatus,
+  type PaymentError,
+  type PaymentIntentSnapshot,
+} from '../shared/payment-intent.js';
 import {
   chargeInputSchema,
   describeIssues,
@@ -103,12 +106,16 @@ function stripeFailure(error: unknown): { type: string; info: StripeErrorInfo } 
     return { type: cause.type, info };
   }
   // The activity ran out of time (schedule-to-close): as unknown as a lost response.
-  if (cause instanceof TimeoutFailure) return { type: StripeFailureType.ambiguous, info: { message: cause.message } };
+  if (cause instanceof TimeoutFailure)
+    return { type: StripeFailureType.ambiguous, info: { message: cause.message } };
   return undefined;
 }
 
 /** Outcomes whose effect on Stripe is unknown: reconcile by reading the intent. */
-const UNCERTAIN: ReadonlySet<string> = new Set([StripeFailureType.ambiguous, StripeFailureType.unexpectedState]);
+const UNCERTAIN: ReadonlySet<string> = new Set([
+  StripeFailureType.ambiguous,
+  StripeFailureType.unexpectedState,
+]);
 
 /** Fails the execution loudly (our bug or config): never retried into a second charge. */
 function loud(error: unknown, what: string): never {
@@ -128,10 +135,16 @@ function loud(error: unknown, what: string): never {
  * the decline) or `canceled`; fails the execution only on a bug or misconfiguration
  * (invalid request, idempotency error, bad credentials), which must be fixed, not retried.
  */
-export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedState): Promise<ChargeResult> {
+export async function chargeCustomer(
+  rawInput: ChargeInput,
+  carried?: CarriedState,
+): Promise<ChargeResult> {
   const parsed = chargeInputSchema.safeParse(rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid chargeCustomer input: ${describeIssues(parsed.error)}`, 'InvalidChargeInput');
+    throw ApplicationFailure.nonRetryable(
+      `invalid chargeCustomer input: ${describeIssues(parsed.error)}`,
+      'InvalidChargeInput',
+    );
   }
   const input = parsed.data;
   const { workflowId } = workflowInfo();
@@ -148,7 +161,11 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
     events: { received: 0, duplicates: 0 },
   };
 
-  setHandler(statusQuery, () => ({ ...status, attempt: state.attempts, lastError: state.lastError }));
+  setHandler(statusQuery, () => ({
+    ...status,
+    attempt: state.attempts,
+    lastError: state.lastError,
+  }));
   setHandler(stripeEventSignal, (event) => {
     const valid = stripeEventSignalSchema.safeParse(event);
     if (!valid.success) {
@@ -170,7 +187,8 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
   setHandler(
     retryNowUpdate,
     ({ paymentMethodId }) => {
-      if (finished) return { accepted: false, reason: `the charge already ended (${status.state})` };
+      if (finished)
+        return { accepted: false, reason: `the charge already ended (${status.state})` };
       if (paymentMethodId) state.paymentMethodId = paymentMethodId;
       retryRequested = true;
       return { accepted: true };
@@ -178,7 +196,8 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
     {
       validator: (arg) => {
         const valid = retryNowSchema.safeParse(arg);
-        if (!valid.success) throw new Error(`invalid retryNow input: ${describeIssues(valid.error)}`);
+        if (!valid.success)
+          throw new Error(`invalid retryNow input: ${describeIssues(valid.error)}`);
       },
     },
   );
@@ -199,17 +218,27 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
       { key: BillingNextAttemptAt, value: nextAttemptAt ?? null },
     ].filter(({ key, value }) => {
       const now: unknown = current.get(key);
-      return value instanceof Date ? !(now instanceof Date) || now.getTime() !== value.getTime() : (now ?? null) !== value;
+      return value instanceof Date
+        ? !(now instanceof Date) || now.getTime() !== value.getTime()
+        : (now ?? null) !== value;
     });
-    if (changed.length > 0) upsertSearchAttributes(changed as SearchAttributeUpdatePair[]);
+    if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   function key(operation: KeyOperation): string {
-    return deriveIdempotencyKey({ prefix: IDEMPOTENCY_KEY_PREFIX, workflowId, operation, sequence: state.sequences[operation] });
+    return deriveIdempotencyKey({
+      prefix: IDEMPOTENCY_KEY_PREFIX,
+      workflowId,
+      operation,
+      sequence: state.sequences[operation],
+    });
   }
 
   const read = (paymentIntentId: string, why: string) =>
-    stripe.retrievePaymentIntent.executeWithOptions({ ...reading, summary: `read ${paymentIntentId}: ${why}` }, [paymentIntentId]);
+    stripe.retrievePaymentIntent.executeWithOptions(
+      { ...reading, summary: `read ${paymentIntentId}: ${why}` },
+      [paymentIntentId],
+    );
 
   // ---- phase 1: the order's one PaymentIntent. Survives a lost create response (same key
   // replays it) and a 5xx/timeout (find it by metadata; a new key only if Stripe has none). ----
@@ -220,11 +249,27 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
       const idempotencyKey = key(KeyOperation.create);
       try {
         return await stripe.createPaymentIntent.executeWithOptions(
-          { ...mutating, summary: `create PaymentIntent ${input.amount} ${input.currency} (key …/create/${state.sequences.create})` },
-          [{ idempotencyKey, workflowId, orderId: input.orderId, customerId: input.customerId, amount: input.amount, currency: input.currency, paymentMethodId: input.paymentMethodId, description: input.description, metadata: input.metadata }],
+          {
+            ...mutating,
+            summary: `create PaymentIntent ${input.amount} ${input.currency} (key …/create/${state.sequences.create})`,
+          },
+          [
+            {
+              idempotencyKey,
+              workflowId,
+              orderId: input.orderId,
+              customerId: input.customerId,
+              amount: input.amount,
+              currency: input.currency,
+              paymentMethodId: input.paymentMethodId,
+              description: input.description,
+              metadata: input.metadata,
+            },
+          ],
         );
       } catch (error) {
-        if (!UNCERTAIN.has(stripeFailure(error)?.type ?? '')) loud(error, 'creating the PaymentIntent');
+        if (!UNCERTAIN.has(stripeFailure(error)?.type ?? ''))
+          loud(error, 'creating the PaymentIntent');
         setState(ChargeState.reconciling);
         const found = await stripe.findPaymentIntentForWorkflow.executeWithOptions(
           { ...reading, summary: 'reconcile: did the ambiguous create make an intent?' },
@@ -241,7 +286,9 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
   async function backoff(uncertain: number): Promise<void> {
     if (uncertain === 0) return;
     const seconds = Math.min(3600, 10 * 2 ** (uncertain - 1));
-    await sleep(`${seconds} seconds`, { summary: `Stripe answered ambiguously ${uncertain + 1}×: wait ${seconds}s` });
+    await sleep(`${seconds} seconds`, {
+      summary: `Stripe answered ambiguously ${uncertain + 1}×: wait ${seconds}s`,
+    });
   }
 
   // ---- phase 2: one confirm attempt. A decline is definitive (next key); a 5xx or timeout is
@@ -252,7 +299,10 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
     const idempotencyKey = key(KeyOperation.confirm);
     try {
       const intent = await stripe.confirmPaymentIntent.executeWithOptions(
-        { ...mutating, summary: `confirm attempt ${state.attempts} off-session (key …/confirm/${state.sequences.confirm})` },
+        {
+          ...mutating,
+          summary: `confirm attempt ${state.attempts} off-session (key …/confirm/${state.sequences.confirm})`,
+        },
         [{ idempotencyKey, paymentIntentId: intentId, paymentMethodId: state.paymentMethodId }],
       );
       state.sequences.confirm++; // a definitive, stored answer
@@ -267,7 +317,8 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
         state.lastError = { code, declineCode, adviceCode, message };
         return failure.info.paymentIntent ?? read(intentId, 'after decline');
       }
-      if (!failure || !UNCERTAIN.has(failure.type)) loud(error, `confirm attempt ${state.attempts}`);
+      if (!failure || !UNCERTAIN.has(failure.type))
+        loud(error, `confirm attempt ${state.attempts}`);
       state.lastError = { code: failure.info.code, message: failure.info.message };
       setState(ChargeState.reconciling);
       const intent = await read(intentId, `reconcile after ${failure.type}`);
@@ -298,11 +349,15 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
   async function cancelIntent(intent: PaymentIntentSnapshot): Promise<PaymentIntentSnapshot> {
     try {
       return await stripe.cancelPaymentIntent.executeWithOptions(
-        { ...mutating, summary: `cancel: ${state.cancelReason} (key …/cancel/${state.sequences.cancel})` },
+        {
+          ...mutating,
+          summary: `cancel: ${state.cancelReason} (key …/cancel/${state.sequences.cancel})`,
+        },
         [{ idempotencyKey: key(KeyOperation.cancel), paymentIntentId: intent.id }],
       );
     } catch (error) {
-      if (!UNCERTAIN.has(stripeFailure(error)?.type ?? '')) loud(error, 'canceling the PaymentIntent');
+      if (!UNCERTAIN.has(stripeFailure(error)?.type ?? ''))
+        loud(error, 'canceling the PaymentIntent');
       state.sequences.cancel++;
       return read(intent.id, 'reconcile cancel');
     }
@@ -310,7 +365,13 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
 
   function finish(outcome: ChargeOutcome, intent: PaymentIntentSnapshot | undefined): ChargeResult {
     finished = true;
-    setState(outcome === ChargeOutcome.succeeded ? ChargeState.succeeded : outcome === ChargeOutcome.canceled ? ChargeState.canceled : ChargeState.failed);
+    setState(
+      outcome === ChargeOutcome.succeeded
+        ? ChargeState.succeeded
+        : outcome === ChargeOutcome.canceled
+          ? ChargeState.canceled
+          : ChargeState.failed,
+    );
     return {
       outcome,
       paymentIntentId: intent?.id ?? state.paymentIntentId,
@@ -353,7 +414,11 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
       intent = await confirm(intent.id);
     } else if (intent.status === IntentStatus.requiresAction) {
       // The customer must authenticate: an event, a retryNow (e.g. a new method) or a cancel moves us on.
-      intent = await waitForChange(intent, ChargeState.requiresAction, () => retryRequested || state.cancelReason !== undefined);
+      intent = await waitForChange(
+        intent,
+        ChargeState.requiresAction,
+        () => retryRequested || state.cancelReason !== undefined,
+      );
     } else if (intent.lastPaymentError && state.attempts > 0) {
       // Declined (by a confirm, or by a failed authentication). Dunning extends this point;
       // for now a decline ends the charge with the decline recorded.
@@ -366,4 +431,9 @@ export async function chargeCustomer(rawInput: ChargeInput, carried?: CarriedSta
 }
 
 /** Statuses that mean a confirm took effect (money moved or is moving, or the customer must act). */
-const MOVED: ReadonlySet<string> = new Set([IntentStatus.succeeded, IntentStatus.processing, IntentStatus.requiresAction, IntentStatus.canceled]);
+const MOVED: ReadonlySet<string> = new Set([
+  IntentStatus.succeeded,
+  IntentStatus.processing,
+  IntentStatus.requiresAction,
+  IntentStatus.canceled,
+]);

@@ -37,16 +37,27 @@ function fnv1a(text: string): string {
  * key would exceed the limit is shortened to its head plus a hash of the whole id, which keeps
  * the key deterministic and distinct. Throws on a prefix with `/`, or a bad sequence.
  */
-export function deriveIdempotencyKey({ prefix, workflowId, operation, sequence }: KeyParts): string {
+export function deriveIdempotencyKey({
+  prefix,
+  workflowId,
+  operation,
+  sequence,
+}: KeyParts): string {
   if (prefix === '' || prefix.includes('/')) {
-    throw new TypeError(`idempotency key prefix must be non-empty and contain no '/', got ${JSON.stringify(prefix)}`);
+    throw new TypeError(
+      `idempotency key prefix must be non-empty and contain no '/', got ${JSON.stringify(prefix)}`,
+    );
   }
   if (!Number.isSafeInteger(sequence) || sequence < 0) {
     throw new TypeError(`idempotency key sequence must be a whole number ≥ 0, got ${sequence}`);
   }
   const tail = `/${operation}/${sequence}`;
   const room = MAX_IDEMPOTENCY_KEY_LENGTH - prefix.length - 1 - tail.length;
-  if (room < 20) throw new TypeError(`idempotency key prefix is too long (${prefix.length} characters)`);
-  const id = workflowId.length <= room ? workflowId : `${workflowId.slice(0, room - 10)}~${fnv1a(workflowId)}`;
+  if (room < 20)
+    throw new TypeError(`idempotency key prefix is too long (${prefix.length} characters)`);
+  const id =
+    workflowId.length <= room
+      ? workflowId
+      : `${workflowId.slice(0, room - 10)}~${fnv1a(workflowId)}`;
   return `${prefix}/${id}${tail}`;
 }

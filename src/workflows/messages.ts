@@ -17,7 +17,11 @@ export const ChargeState = {
 } as const;
 export type ChargeState = (typeof ChargeState)[keyof typeof ChargeState];
 
-export const ChargeOutcome = { succeeded: 'succeeded', failed: 'failed', canceled: 'canceled' } as const;
+export const ChargeOutcome = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'canceled',
+} as const;
 export type ChargeOutcome = (typeof ChargeOutcome)[keyof typeof ChargeOutcome];
 
 export interface ChargeStatus {

@@ -10,22 +10,163 @@ type Raw = Parameters<typeof Stripe.errors.StripeError.generate>[0];
 const stripeError = (raw: Raw) => Stripe.errors.StripeError.generate(raw);
 
 const rows: [string, Stripe.errors.StripeError, StripeFailureType, boolean][] = [
-  ['a timeout or reset (no response)', new Stripe.errors.StripeConnectionError({ message: 'Request aborted due to timeout' }), StripeFailureType.connection, true],
-  ['409 idempotency_key_in_use', stripeError({ statusCode: 409, type: 'invalid_request_error', code: 'idempotency_key_in_use', message: 'in use' }), StripeFailureType.retryable, true],
-  ['409 lock_timeout', stripeError({ statusCode: 409, type: 'invalid_request_error', code: 'lock_timeout', message: 'lock' }), StripeFailureType.retryable, true],
-  ['429 rate limit', stripeError({ statusCode: 429, type: 'invalid_request_error', code: 'rate_limit', message: 'slow down' }), StripeFailureType.retryable, true],
-  ['Stripe-Should-Retry: true on a 400', stripeError({ statusCode: 400, type: 'invalid_request_error', message: 'retry', headers: { 'stripe-should-retry': 'true' } }), StripeFailureType.retryable, true],
-  ['402 card_declined', stripeError({ statusCode: 402, type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', advice_code: 'try_again_later', message: 'declined' }), StripeFailureType.declined, false],
-  ['402 expired_card', stripeError({ statusCode: 402, type: 'card_error', code: 'expired_card', message: 'expired' }), StripeFailureType.declined, false],
-  ['400 idempotency_error', stripeError({ statusCode: 400, type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters' }), StripeFailureType.idempotency, false],
-  ['400 payment_intent_unexpected_state', stripeError({ statusCode: 400, type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: 'already succeeded' }), StripeFailureType.unexpectedState, false],
-  ['400 parameter_missing', stripeError({ statusCode: 400, type: 'invalid_request_error', code: 'parameter_missing', param: 'amount', message: 'Missing required param: amount.' }), StripeFailureType.invalidRequest, false],
-  ['404 resource_missing', stripeError({ statusCode: 404, type: 'invalid_request_error', code: 'resource_missing', message: 'No such payment_intent' }), StripeFailureType.invalidRequest, false],
-  ['401 bad API key', stripeError({ statusCode: 401, type: 'invalid_request_error', message: 'Invalid API Key provided: sk_test_****1234' }), StripeFailureType.authentication, false],
-  ['403 permission', stripeError({ statusCode: 403, type: 'invalid_request_error', message: 'forbidden' }), StripeFailureType.authentication, false],
-  ['500 api_error', stripeError({ statusCode: 500, type: 'api_error', message: 'internal' }), StripeFailureType.ambiguous, false],
-  ['503 with Stripe-Should-Retry: false', stripeError({ statusCode: 503, type: 'api_error', message: 'no', headers: { 'stripe-should-retry': 'false' } }), StripeFailureType.ambiguous, false],
-  ['503 with Stripe-Should-Retry: true', stripeError({ statusCode: 503, type: 'api_error', message: 'retry', headers: { 'stripe-should-retry': 'true' } }), StripeFailureType.retryable, true],
+  [
+    'a timeout or reset (no response)',
+    new Stripe.errors.StripeConnectionError({ message: 'Request aborted due to timeout' }),
+    StripeFailureType.connection,
+    true,
+  ],
+  [
+    '409 idempotency_key_in_use',
+    stripeError({
+      statusCode: 409,
+      type: 'invalid_request_error',
+      code: 'idempotency_key_in_use',
+      message: 'in use',
+    }),
+    StripeFailureType.retryable,
+    true,
+  ],
+  [
+    '409 lock_timeout',
+    stripeError({
+      statusCode: 409,
+      type: 'invalid_request_error',
+      code: 'lock_timeout',
+      message: 'lock',
+    }),
+    StripeFailureType.retryable,
+    true,
+  ],
+  [
+    '429 rate limit',
+    stripeError({
+      statusCode: 429,
+      type: 'invalid_request_error',
+      code: 'rate_limit',
+      message: 'slow down',
+    }),
+    StripeFailureType.retryable,
+    true,
+  ],
+  [
+    'Stripe-Should-Retry: true on a 400',
+    stripeError({
+      statusCode: 400,
+      type: 'invalid_request_error',
+      message: 'retry',
+      headers: { 'stripe-should-retry': 'true' },
+    }),
+    StripeFailureType.retryable,
+    true,
+  ],
+  [
+    '402 card_declined',
+    stripeError({
+      statusCode: 402,
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: 'insufficient_funds',
+      advice_code: 'try_again_later',
+      message: 'declined',
+    }),
+    StripeFailureType.declined,
+    false,
+  ],
+  [
+    '402 expired_card',
+    stripeError({ statusCode: 402, type: 'card_error', code: 'expired_card', message: 'expired' }),
+    StripeFailureType.declined,
+    false,
+  ],
+  [
+    '400 idempotency_error',
+    stripeError({
+      statusCode: 400,
+      type: 'idempotency_error',
+      message: 'Keys for idempotent requests can only be used with the same parameters',
+    }),
+    StripeFailureType.idempotency,
+    false,
+  ],
+  [
+    '400 payment_intent_unexpected_state',
+    stripeError({
+      statusCode: 400,
+      type: 'invalid_request_error',
+      code: 'payment_intent_unexpected_state',
+      message: 'already succeeded',
+    }),
+    StripeFailureType.unexpectedState,
+    false,
+  ],
+  [
+    '400 parameter_missing',
+    stripeError({
+      statusCode: 400,
+      type: 'invalid_request_error',
+      code: 'parameter_missing',
+      param: 'amount',
+      message: 'Missing required param: amount.',
+    }),
+    StripeFailureType.invalidRequest,
+    false,
+  ],
+  [
+    '404 resource_missing',
+    stripeError({
+      statusCode: 404,
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      message: 'No such payment_intent',
+    }),
+    StripeFailureType.invalidRequest,
+    false,
+  ],
+  [
+    '401 bad API key',
+    stripeError({
+      statusCode: 401,
+      type: 'invalid_request_error',
+      message: 'Invalid API Key provided: sk_test_****1234',
+    }),
+    StripeFailureType.authentication,
+    false,
+  ],
+  [
+    '403 permission',
+    stripeError({ statusCode: 403, type: 'invalid_request_error', message: 'forbidden' }),
+    StripeFailureType.authentication,
+    false,
+  ],
+  [
+    '500 api_error',
+    stripeError({ statusCode: 500, type: 'api_error', message: 'internal' }),
+    StripeFailureType.ambiguous,
+    false,
+  ],
+  [
+    '503 with Stripe-Should-Retry: false',
+    stripeError({
+      statusCode: 503,
+      type: 'api_error',
+      message: 'no',
+      headers: { 'stripe-should-retry': 'false' },
+    }),
+    StripeFailureType.ambiguous,
+    false,
+  ],
+  [
+    '503 with Stripe-Should-Retry: true',
+    stripeError({
+      statusCode: 503,
+      type: 'api_error',
+      message: 'retry',
+      headers: { 'stripe-should-retry': 'true' },
+    }),
+    StripeFailureType.retryable,
+    true,
+  ],
 ];
 
 describe('the Stripe outcome table', () => {
@@ -37,9 +178,29 @@ describe('the Stripe outcome table', () => {
   });
 
   it('keeps the decline fields and the intent as the failure details', () => {
-    const intent = { id: 'pi_1', object: 'payment_intent', status: 'requires_payment_method', amount: 100, amount_received: 0, currency: 'usd', customer: 'cus_1', payment_method: null, last_payment_error: null, next_action: null };
+    const intent = {
+      id: 'pi_1',
+      object: 'payment_intent',
+      status: 'requires_payment_method',
+      amount: 100,
+      amount_received: 0,
+      currency: 'usd',
+      customer: 'cus_1',
+      payment_method: null,
+      last_payment_error: null,
+      next_action: null,
+    };
     const failure = toActivityFailure(
-      stripeError({ statusCode: 402, type: 'card_error', code: 'card_declined', decline_code: 'stolen_card', advice_code: 'do_not_try_again', message: 'declined', requestId: 'req_1', payment_intent: intent as never }),
+      stripeError({
+        statusCode: 402,
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: 'stolen_card',
+        advice_code: 'do_not_try_again',
+        message: 'declined',
+        requestId: 'req_1',
+        payment_intent: intent as never,
+      }),
     ) as ApplicationFailure;
     expect(failure.details?.[0]).toMatchObject({
       statusCode: 402,
@@ -52,7 +213,14 @@ describe('the Stripe outcome table', () => {
   });
 
   it('passes Retry-After on to Temporal as the next retry delay', () => {
-    const failure = toActivityFailure(stripeError({ statusCode: 429, type: 'invalid_request_error', message: 'slow', headers: { 'retry-after': '7' } })) as ApplicationFailure;
+    const failure = toActivityFailure(
+      stripeError({
+        statusCode: 429,
+        type: 'invalid_request_error',
+        message: 'slow',
+        headers: { 'retry-after': '7' },
+      }),
+    ) as ApplicationFailure;
     expect(failure.nextRetryDelay).toBe('7s');
   });
 

@@ -4,7 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  DefaultLogger,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { inject } from 'vitest';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -35,7 +41,10 @@ export function uniqueTaskQueue(name = 'test'): string {
   return `${name}-${randomUUID()}`;
 }
 
-type WorkerExtras = Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowsPath'>;
+type WorkerExtras = Omit<
+  WorkerOptions,
+  'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowsPath'
+>;
 
 export interface DevServer {
   client: Client;
@@ -81,7 +90,8 @@ export async function connectDevServer(): Promise<DevServer> {
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const create = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
+  const create = () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } });
   let env: TestWorkflowEnvironment;
   try {
     env = await create();
@@ -91,7 +101,9 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   }
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(billingSearchAttributes.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
+    searchAttributes: Object.fromEntries(
+      billingSearchAttributes.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]]),
+    ),
   });
   return env;
 }

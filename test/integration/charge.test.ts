@@ -55,7 +55,9 @@ async function sentKeys(orderId: string, operation: string): Promise<string[]> {
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (!scheduled?.input?.payloads?.[0]?.data) continue;
-    const arg = JSON.parse(Buffer.from(scheduled.input.payloads[0].data).toString()) as { idempotencyKey?: string };
+    const arg = JSON.parse(Buffer.from(scheduled.input.payloads[0].data).toString()) as {
+      idempotencyKey?: string;
+    };
     if (arg.idempotencyKey?.includes(`/${operation}/`)) keys.push(arg.idempotencyKey);
   }
   return keys;
@@ -66,13 +68,20 @@ describe('chargeCustomer against the Stripe simulator', () => {
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
-    expect(ledger).toMatchObject({ successfulCharges: 1, amountCaptured: 4200, paymentIntents: [result.paymentIntentId] });
+    expect(ledger).toMatchObject({
+      successfulCharges: 1,
+      amountCaptured: 4200,
+      paymentIntents: [result.paymentIntentId],
+    });
   });
 
   it('records a decline with its codes and moves no money', async () => {
     const input = order('pm_card_chargeDeclinedInsufficientFunds');
     const { result, ledger } = await charge(input);
-    expect(result).toMatchObject({ outcome: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      failure: { code: 'card_declined', declineCode: 'insufficient_funds' },
+    });
     expect(ledger).toMatchObject({ successfulCharges: 0, amountCaptured: 0 });
   });
 
@@ -83,11 +92,18 @@ describe('chargeCustomer against the Stripe simulator', () => {
     expect(result.outcome).toBe('succeeded');
     expect(ledger?.paymentIntents).toHaveLength(1);
     expect(ledger?.successfulCharges).toBe(1);
-    expect(await sentKeys(input.orderId, 'create')).toEqual([`db/${chargeWorkflowId(input.orderId)}/create/0`]);
+    expect(await sentKeys(input.orderId, 'create')).toEqual([
+      `db/${chargeWorkflowId(input.orderId)}/create/0`,
+    ]);
   });
 
   it('a lost confirm response is retried with the same key and charges once', async () => {
-    sim.faults.add({ kind: 'drop_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
+    sim.faults.add({
+      kind: 'drop_after',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 2,
+    });
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     expect(result.outcome).toBe('succeeded');
@@ -96,7 +112,12 @@ describe('chargeCustomer against the Stripe simulator', () => {
   });
 
   it('a 500 on confirm after the money moved is reconciled by reading the intent: no second confirm', async () => {
-    sim.faults.add({ kind: 'error_500_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
+    sim.faults.add({
+      kind: 'error_500_after',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
+    });
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     expect(result.outcome).toBe('succeeded');
@@ -105,34 +126,68 @@ describe('chargeCustomer against the Stripe simulator', () => {
   });
 
   it('a 500 on confirm that moved nothing is followed by a confirm with the next key, which succeeds', async () => {
-    sim.faults.add({ kind: 'error_500_before', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
+    sim.faults.add({
+      kind: 'error_500_before',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
+    });
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
     expect(ledger?.successfulCharges).toBe(1);
-    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${wf}/confirm/0`, `db/${wf}/confirm/1`]);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([
+      `db/${wf}/confirm/0`,
+      `db/${wf}/confirm/1`,
+    ]);
   });
 
   it('409 and 429 are retried with the same key and the charge succeeds once', async () => {
-    sim.faults.add({ kind: 'lock_timeout_409', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
-    sim.faults.add({ kind: 'rate_limit_429', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 2 });
+    sim.faults.add({
+      kind: 'lock_timeout_409',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 2,
+    });
+    sim.faults.add({
+      kind: 'rate_limit_429',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 2,
+    });
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     expect(result.outcome).toBe('succeeded');
     expect(ledger?.successfulCharges).toBe(1);
-    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${chargeWorkflowId(input.orderId)}/confirm/0`]);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([
+      `db/${chargeWorkflowId(input.orderId)}/confirm/0`,
+    ]);
   });
 
   it('an idempotency_error fails the charge loudly and charges nothing', async () => {
     const input = order('pm_card_visa');
     // Someone (a bug) already used this order's confirm key with other parameters.
-    const intent = await stripe.paymentIntents.create({ amount: 100, currency: 'usd', customer: customerId }, { idempotencyKey: `scratch-${input.orderId}` });
-    await stripe.paymentIntents.cancel(intent.id, {}, { idempotencyKey: `db/${chargeWorkflowId(input.orderId)}/confirm/0` });
+    const intent = await stripe.paymentIntents.create(
+      { amount: 100, currency: 'usd', customer: customerId },
+      { idempotencyKey: `scratch-${input.orderId}` },
+    );
+    await stripe.paymentIntents.cancel(
+      intent.id,
+      {},
+      { idempotencyKey: `db/${chargeWorkflowId(input.orderId)}/confirm/0` },
+    );
     const taskQueue = uniqueTaskQueue('it');
-    const worker = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+    const worker = await server.createWorker(taskQueue, {
+      activities: createActivities({ stripe }),
+    });
     const billing = new BillingClient(server.client, { taskQueue });
-    const error: unknown = await worker.runUntil(billing.startCharge(input).then((h) => h.result()).catch((e: unknown) => e));
+    const error: unknown = await worker.runUntil(
+      billing
+        .startCharge(input)
+        .then((h) => h.result())
+        .catch((e: unknown) => e),
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toMatchObject({ type: 'StripeIdempotencyError' });
     expect(sim.ledger().orders[input.orderId]?.successfulCharges ?? 0).toBe(0);
@@ -149,19 +204,29 @@ describe('a worker killed mid-activity', () => {
   it('is replaced, the confirm is retried with the same key, and the order is charged once', async () => {
     const taskQueue = uniqueTaskQueue('kill');
     // The confirm request sits at Stripe for 3 s: long enough to kill the worker mid-call.
-    sim.faults.add({ kind: 'latency', latencyMs: 3000, method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 });
-    child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/worker.ts', import.meta.url))], {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        STRIPE_API_BASE: sim.url,
-        STRIPE_SECRET_KEY: 'sk_test_integration',
-        WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      },
-      stdio: 'ignore',
+    sim.faults.add({
+      kind: 'latency',
+      latencyMs: 3000,
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
     });
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../../src/worker.ts', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          STRIPE_API_BASE: sim.url,
+          STRIPE_SECRET_KEY: 'sk_test_integration',
+          WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+        },
+        stdio: 'ignore',
+      },
+    );
     const billing = new BillingClient(server.client, { taskQueue });
     const input = order('pm_card_visa');
     const handle = await billing.startCharge(input);
@@ -169,17 +234,23 @@ describe('a worker killed mid-activity', () => {
     // Wait until the confirm activity is running on the child worker, then kill it hard.
     for (let i = 0; ; i++) {
       const { raw } = await handle.workflow.describe();
-      const running = raw.pendingActivities?.some((a) => a.activityType?.name === 'confirmPaymentIntent' && a.lastStartedTime);
+      const running = raw.pendingActivities?.some(
+        (a) => a.activityType?.name === 'confirmPaymentIntent' && a.lastStartedTime,
+      );
       if (running) break;
       if (i > 300) throw new Error('the confirm activity never started');
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
 
-    replacement = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+    replacement = await server.createWorker(taskQueue, {
+      activities: createActivities({ stripe }),
+    });
     const result = await replacement.runUntil(handle.result());
     expect(result.outcome).toBe('succeeded');
     expect(sim.ledger().orders[input.orderId]?.successfulCharges).toBe(1);
-    expect(await sentKeys(input.orderId, 'confirm')).toEqual([`db/${chargeWorkflowId(input.orderId)}/confirm/0`]);
+    expect(await sentKeys(input.orderId, 'confirm')).toEqual([
+      `db/${chargeWorkflowId(input.orderId)}/confirm/0`,
+    ]);
   }, 90_000);
 });

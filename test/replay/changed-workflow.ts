@@ -3,7 +3,9 @@
 import { sleep } from '@temporalio/workflow';
 import { chargeCustomer as released } from '../../src/workflows/charge-customer.js';
 
-export async function chargeCustomer(...args: Parameters<typeof released>): ReturnType<typeof released> {
+export async function chargeCustomer(
+  ...args: Parameters<typeof released>
+): ReturnType<typeof released> {
   await sleep('1 second');
   return released(...args);
 }

@@ -10,7 +10,8 @@ import { bundleWorkflows } from '../../src/embedded/bundle.js';
 import { historyFromJSON } from './history-json.js';
 import { HISTORIES_DIR, SCENARIOS, scenarioWorkflowId } from './scenarios.js';
 
-const load = (name: string) => historyFromJSON(readFileSync(new URL(`${name}.json`, HISTORIES_DIR), 'utf8'));
+const load = (name: string) =>
+  historyFromJSON(readFileSync(new URL(`${name}.json`, HISTORIES_DIR), 'utf8'));
 
 describe('replaying recorded histories', () => {
   it('has a recorded history for every scenario', () => {
@@ -18,13 +19,25 @@ describe('replaying recorded histories', () => {
     expect(files.sort()).toEqual(SCENARIOS.map((s) => `${s.name}.json`).sort());
   });
 
-  it.each(SCENARIOS.map((s) => s.name))('replays %s deterministically on the current code', async (name) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, load(name), scenarioWorkflowId(name));
-  });
+  it.each(SCENARIOS.map((s) => s.name))(
+    'replays %s deterministically on the current code',
+    async (name) => {
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        load(name),
+        scenarioWorkflowId(name),
+      );
+    },
+  );
 
   it('detects a workflow change that alters the command sequence', async () => {
-    const changed = await bundleWorkflows(fileURLToPath(new URL('./changed-workflow.ts', import.meta.url)));
-    const error: unknown = await Worker.runReplayHistory({ workflowBundle: changed }, load('success')).catch((e: unknown) => e);
+    const changed = await bundleWorkflows(
+      fileURLToPath(new URL('./changed-workflow.ts', import.meta.url)),
+    );
+    const error: unknown = await Worker.runReplayHistory(
+      { workflowBundle: changed },
+      load('success'),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeterminismViolationError);
   }, 60_000);
 });

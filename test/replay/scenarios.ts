@@ -14,12 +14,22 @@ export const SCENARIOS: readonly ReplayScenario[] = [
   {
     name: 'reconcile-500-after-confirm',
     paymentMethodId: 'pm_card_visa',
-    fault: { kind: 'error_500_after', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 },
+    fault: {
+      kind: 'error_500_after',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
+    },
   },
   {
     name: 'retry-500-before-confirm',
     paymentMethodId: 'pm_card_visa',
-    fault: { kind: 'error_500_before', method: 'POST', path: '/v1/payment_intents/:id/confirm', times: 1 },
+    fault: {
+      kind: 'error_500_before',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
+    },
   },
 ];
 

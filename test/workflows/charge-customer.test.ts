@@ -7,9 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BillingClient, InvalidInputError, type ChargeInput } from '../../src/client/index.js';
 import { chargeWorkflowId } from '../../src/shared/ids.js';
 import { IntentStatus } from '../../src/shared/payment-intent.js';
-import { stripeEventSignal, type ChargeResult, type ChargeStatus } from '../../src/workflows/messages.js';
-import { createTimeSkippingEnv, createTimeSkippingWorker, uniqueTaskQueue } from '../helpers/temporal.js';
-import { createFakeStripe, type ConfirmScript, type FakeOptions, type FakeStripe } from './fake-stripe.js';
+import {
+  stripeEventSignal,
+  type ChargeResult,
+  type ChargeStatus,
+} from '../../src/workflows/messages.js';
+import {
+  createTimeSkippingEnv,
+  createTimeSkippingWorker,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
+import {
+  createFakeStripe,
+  type ConfirmScript,
+  type FakeOptions,
+  type FakeStripe,
+} from './fake-stripe.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -23,7 +36,14 @@ const DAY = 24 * 3600 * 1000;
 let orderSeq = 0;
 
 function order(overrides: Partial<ChargeInput> = {}): ChargeInput {
-  return { orderId: `o-${Date.now()}-${orderSeq++}`, customerId: 'cus_test', amount: 1999, currency: 'usd', paymentMethodId: 'pm_card_visa', ...overrides };
+  return {
+    orderId: `o-${Date.now()}-${orderSeq++}`,
+    customerId: 'cus_test',
+    amount: 1999,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+    ...overrides,
+  };
 }
 
 interface Run {
@@ -37,7 +57,11 @@ interface Run {
 /** Starts a charge on a fresh task queue with `fake`, runs `during` while it runs, returns the result. */
 async function charge(
   script: ConfirmScript[],
-  during: (ctx: { billing: BillingClient; input: ChargeInput; fake: FakeStripe }) => Promise<void> = async () => {},
+  during: (ctx: {
+    billing: BillingClient;
+    input: ChargeInput;
+    fake: FakeStripe;
+  }) => Promise<void> = async () => {},
   options: FakeOptions & { input?: Partial<ChargeInput> } = {},
 ): Promise<Run & { result: ChargeResult }> {
   const taskQueue = uniqueTaskQueue('charge');
@@ -57,7 +81,11 @@ async function charge(
 }
 
 /** Waits (in virtual time, no wall-clock sleeps) until the charge's status satisfies `predicate`. */
-async function until(billing: BillingClient, orderId: string, predicate: (s: ChargeStatus) => boolean): Promise<ChargeStatus> {
+async function until(
+  billing: BillingClient,
+  orderId: string,
+  predicate: (s: ChargeStatus) => boolean,
+): Promise<ChargeStatus> {
   for (let i = 0; i < 200; i++) {
     const status = await billing.getCharge(orderId).status();
     if (predicate(status)) return status;
@@ -66,8 +94,14 @@ async function until(billing: BillingClient, orderId: string, predicate: (s: Cha
   throw new Error(`status of ${orderId} never satisfied the predicate`);
 }
 
-const keys = (fake: FakeStripe, name: string) => fake.calls.filter((c) => c.name === name).map((c) => c.key);
-const event = (id: string, objectId = 'pi_fake_1') => ({ id, type: 'payment_intent.succeeded', created: 1, objectId });
+const keys = (fake: FakeStripe, name: string) =>
+  fake.calls.filter((c) => c.name === name).map((c) => c.key);
+const event = (id: string, objectId = 'pi_fake_1') => ({
+  id,
+  type: 'payment_intent.succeeded',
+  created: 1,
+  objectId,
+});
 
 describe('chargeCustomer', () => {
   it('charges a good card once, with keys derived from the workflow id', async () => {
@@ -80,15 +114,23 @@ describe('chargeCustomer', () => {
   });
 
   it('ends a declined charge as failed, recording the decline, and never re-sends its key', async () => {
-    const { result, fake } = await charge([{ kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' }]);
+    const { result, fake } = await charge([
+      { kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' },
+    ]);
     expect(result.outcome).toBe('failed');
-    expect(result.failure).toMatchObject({ code: 'card_declined', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' });
+    expect(result.failure).toMatchObject({
+      code: 'card_declined',
+      declineCode: 'insufficient_funds',
+      adviceCode: 'try_again_later',
+    });
     expect(keys(fake, 'confirm')).toHaveLength(1);
     expect(fake.charges()).toBe(0);
   });
 
   it('waits through processing that settles after 2 days, re-reading daily without any webhook', async () => {
-    const { result, fake, elapsedMs } = await charge([{ kind: 'processing', settlesAfterMs: 2 * DAY, settlesTo: 'succeeded' }]);
+    const { result, fake, elapsedMs } = await charge([
+      { kind: 'processing', settlesAfterMs: 2 * DAY, settlesTo: 'succeeded' },
+    ]);
     expect(result.outcome).toBe('succeeded');
     expect(elapsedMs).toBeGreaterThanOrEqual(2 * DAY);
     expect(elapsedMs).toBeLessThan(3 * DAY + 60_000);
@@ -102,7 +144,9 @@ describe('chargeCustomer', () => {
       async ({ billing, input }) => {
         await until(billing, input.orderId, (s) => s.state === 'processing');
         await env.sleep('4 hours');
-        await billing.getCharge(input.orderId).workflow.signal(stripeEventSignal, event('evt_settled'));
+        await billing
+          .getCharge(input.orderId)
+          .workflow.signal(stripeEventSignal, event('evt_settled'));
       },
     );
     expect(result.outcome).toBe('succeeded');
@@ -117,10 +161,21 @@ describe('chargeCustomer', () => {
         const handle = billing.getCharge(input.orderId);
         await until(billing, input.orderId, (s) => s.state === 'processing');
         // The "succeeded" event comes first, then a stale "processing" one, each three times.
-        for (const e of [event('evt_b'), event('evt_b'), event('evt_a'), event('evt_b'), event('evt_a'), event('evt_a')]) {
+        for (const e of [
+          event('evt_b'),
+          event('evt_b'),
+          event('evt_a'),
+          event('evt_b'),
+          event('evt_a'),
+          event('evt_a'),
+        ]) {
           await handle.workflow.signal(stripeEventSignal, e);
         }
-        status = await until(billing, input.orderId, (s) => s.events.received + s.events.duplicates === 6);
+        status = await until(
+          billing,
+          input.orderId,
+          (s) => s.events.received + s.events.duplicates === 6,
+        );
         await env.sleep('7 hours');
         await handle.workflow.signal(stripeEventSignal, event('evt_c'));
       },
@@ -137,7 +192,9 @@ describe('chargeCustomer', () => {
         // The customer authenticates and Stripe's webhook lands while the confirm response is
         // still on its way back to the workflow.
         fake.setStatus(IntentStatus.succeeded);
-        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, event('evt_early'));
+        await env.client.workflow
+          .getHandle(workflowId)
+          .signal(stripeEventSignal, event('evt_early'));
       },
     });
     expect(result.outcome).toBe('succeeded');
@@ -152,7 +209,10 @@ describe('chargeCustomer', () => {
   });
 
   it('retries a 500 on confirm that moved nothing with the next key, then succeeds', async () => {
-    const { result, fake, input } = await charge([{ kind: 'ambiguous', moved: false }, { kind: 'succeed' }]);
+    const { result, fake, input } = await charge([
+      { kind: 'ambiguous', moved: false },
+      { kind: 'succeed' },
+    ]);
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
     expect(keys(fake, 'confirm')).toEqual([`db/${wf}/confirm/0`, `db/${wf}/confirm/1`]);
@@ -160,46 +220,73 @@ describe('chargeCustomer', () => {
   });
 
   it('finds the intent an ambiguous create made instead of creating a second one', async () => {
-    const { result, fake } = await charge([{ kind: 'succeed' }], async () => {}, { createAmbiguous: { created: true } });
+    const { result, fake } = await charge([{ kind: 'succeed' }], async () => {}, {
+      createAmbiguous: { created: true },
+    });
     expect(result.outcome).toBe('succeeded');
     expect(keys(fake, 'create')).toHaveLength(1);
     expect(fake.calls.map((c) => c.name)).toContain('find');
   });
 
   it('creates with the next key when reconciliation proves the ambiguous create made nothing', async () => {
-    const { result, fake, input } = await charge([{ kind: 'succeed' }], async () => {}, { createAmbiguous: { created: false } });
+    const { result, fake, input } = await charge([{ kind: 'succeed' }], async () => {}, {
+      createAmbiguous: { created: false },
+    });
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
     expect(keys(fake, 'create')).toEqual([`db/${wf}/create/0`, `db/${wf}/create/1`]);
   });
 
   it('waits on requires_action, and retryNow with a new card confirms at once with the next key', async () => {
-    const { result, fake, input } = await charge([{ kind: 'requires_action' }, { kind: 'succeed' }], async ({ billing, input }) => {
-      await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      expect(await billing.getCharge(input.orderId).retryNow({ paymentMethodId: 'pm_card_mastercard' })).toEqual({ accepted: true });
-    });
+    const { result, fake, input } = await charge(
+      [{ kind: 'requires_action' }, { kind: 'succeed' }],
+      async ({ billing, input }) => {
+        await until(billing, input.orderId, (s) => s.state === 'requires_action');
+        expect(
+          await billing
+            .getCharge(input.orderId)
+            .retryNow({ paymentMethodId: 'pm_card_mastercard' }),
+        ).toEqual({ accepted: true });
+      },
+    );
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
-    expect(fake.calls.filter((c) => c.name === 'confirm').map((c) => [c.key, c.paymentMethodId])).toEqual([
+    expect(
+      fake.calls.filter((c) => c.name === 'confirm').map((c) => [c.key, c.paymentMethodId]),
+    ).toEqual([
       [`db/${wf}/confirm/0`, 'pm_card_visa'],
       [`db/${wf}/confirm/1`, 'pm_card_mastercard'],
     ]);
   });
 
   it('ends as failed when authentication fails (the intent returns to requires_payment_method)', async () => {
-    const { result } = await charge([{ kind: 'requires_action' }], async ({ billing, input, fake }) => {
-      await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      fake.setStatus(IntentStatus.requiresPaymentMethod, { code: 'payment_intent_authentication_failure', message: 'auth failed' });
-      await billing.getCharge(input.orderId).workflow.signal(stripeEventSignal, event('evt_auth_failed'));
+    const { result } = await charge(
+      [{ kind: 'requires_action' }],
+      async ({ billing, input, fake }) => {
+        await until(billing, input.orderId, (s) => s.state === 'requires_action');
+        fake.setStatus(IntentStatus.requiresPaymentMethod, {
+          code: 'payment_intent_authentication_failure',
+          message: 'auth failed',
+        });
+        await billing
+          .getCharge(input.orderId)
+          .workflow.signal(stripeEventSignal, event('evt_auth_failed'));
+      },
+    );
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      failure: { code: 'payment_intent_authentication_failure' },
     });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { code: 'payment_intent_authentication_failure' } });
   });
 
   it('cancels while waiting for authentication: the intent is canceled with its own key', async () => {
-    const { result, fake, input } = await charge([{ kind: 'requires_action' }], async ({ billing, input }) => {
-      await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      await billing.getCharge(input.orderId).cancel('customer left');
-    });
+    const { result, fake, input } = await charge(
+      [{ kind: 'requires_action' }],
+      async ({ billing, input }) => {
+        await until(billing, input.orderId, (s) => s.state === 'requires_action');
+        await billing.getCharge(input.orderId).cancel('customer left');
+      },
+    );
     expect(result.outcome).toBe('canceled');
     expect(keys(fake, 'cancel')).toEqual([`db/${chargeWorkflowId(input.orderId)}/cancel/0`]);
     expect(fake.intent().status).toBe('canceled');
@@ -220,21 +307,31 @@ describe('chargeCustomer', () => {
   it('answers the status query while waiting, with the intent, attempt and next re-read', async () => {
     await charge([{ kind: 'requires_action' }], async ({ billing, input }) => {
       const status = await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      expect(status).toMatchObject({ state: 'requires_action', attempt: 1, paymentIntentId: 'pi_fake_1' });
+      expect(status).toMatchObject({
+        state: 'requires_action',
+        attempt: 1,
+        paymentIntentId: 'pi_fake_1',
+      });
       expect(Date.parse(status.nextAttemptAt ?? '')).toBeGreaterThan(await env.currentTimeMs());
       await billing.getCharge(input.orderId).cancel('test done');
     });
   });
 
   it('starting the same order again returns the same charge, before and after it ended', async () => {
-    const run = await charge([{ kind: 'requires_action' }, { kind: 'succeed' }], async ({ billing, input }) => {
-      const again = await billing.startCharge(input);
-      expect(await again.workflow.describe().then((d) => d.runId)).toBe(
-        await billing.getCharge(input.orderId).workflow.describe().then((d) => d.runId),
-      );
-      await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      await billing.getCharge(input.orderId).retryNow();
-    });
+    const run = await charge(
+      [{ kind: 'requires_action' }, { kind: 'succeed' }],
+      async ({ billing, input }) => {
+        const again = await billing.startCharge(input);
+        expect(await again.workflow.describe().then((d) => d.runId)).toBe(
+          await billing
+            .getCharge(input.orderId)
+            .workflow.describe()
+            .then((d) => d.runId),
+        );
+        await until(billing, input.orderId, (s) => s.state === 'requires_action');
+        await billing.getCharge(input.orderId).retryNow();
+      },
+    );
     const after = await run.billing.startCharge(run.input);
     expect(await after.result()).toEqual(run.result);
     expect(keys(run.fake, 'create')).toHaveLength(1);
@@ -252,13 +349,21 @@ describe('chargeCustomer', () => {
 
   it('fails the execution loudly when the workflow is started with an invalid input by other means', async () => {
     const taskQueue = uniqueTaskQueue('raw');
-    const worker = await createTimeSkippingWorker(env, taskQueue, { activities: createFakeStripe([]).activities });
+    const worker = await createTimeSkippingWorker(env, taskQueue, {
+      activities: createFakeStripe([]).activities,
+    });
     const error: unknown = await worker.runUntil(
       env.client.workflow
-        .execute('chargeCustomer', { taskQueue, workflowId: taskQueue, args: [{ orderId: 'x', customerId: 'nope', amount: 1, currency: 'usd' }] })
+        .execute('chargeCustomer', {
+          taskQueue,
+          workflowId: taskQueue,
+          args: [{ orderId: 'x', customerId: 'nope', amount: 1, currency: 'usd' }],
+        })
         .catch((e: unknown) => e),
     );
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/customerId: must be a Stripe id/);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(
+      /customerId: must be a Stripe id/,
+    );
   });
 });

@@ -4,7 +4,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BillingActivities } from '../../src/activities/index.js';
-import type { CancelPaymentIntentInput, ConfirmPaymentIntentInput, CreatePaymentIntentInput } from '../../src/activities/payment-intents.js';
+import type {
+  CancelPaymentIntentInput,
+  ConfirmPaymentIntentInput,
+  CreatePaymentIntentInput,
+} from '../../src/activities/payment-intents.js';
 import { IntentStatus, type PaymentIntentSnapshot } from '../../src/shared/payment-intent.js';
 import { StripeFailureType, type StripeErrorInfo } from '../../src/shared/stripe-failures.js';
 
@@ -14,7 +18,11 @@ export type ConfirmScript =
   | { kind: 'decline'; declineCode: string; adviceCode?: string }
   | { kind: 'requires_action' }
   /** Goes to `processing` and settles `after` ms of server time later. */
-  | { kind: 'processing'; settlesAfterMs: number; settlesTo: 'succeeded' | 'requires_payment_method' }
+  | {
+      kind: 'processing';
+      settlesAfterMs: number;
+      settlesTo: 'succeeded' | 'requires_payment_method';
+    }
   /** A 5xx; `moved` says whether the confirm took effect before Stripe failed. */
   | { kind: 'ambiguous'; moved: boolean };
 
@@ -24,13 +32,21 @@ export interface FakeStripe {
   calls: { name: string; key?: string; paymentMethodId?: string | undefined }[];
   intent(): PaymentIntentSnapshot;
   /** Changes the intent as if the customer or bank did something outside the workflow. */
-  setStatus(status: PaymentIntentSnapshot['status'], error?: PaymentIntentSnapshot['lastPaymentError']): void;
+  setStatus(
+    status: PaymentIntentSnapshot['status'],
+    error?: PaymentIntentSnapshot['lastPaymentError'],
+  ): void;
   /** Successful charges so far (must never exceed 1). */
   charges(): number;
 }
 
 function failure(type: string, info: StripeErrorInfo): ApplicationFailure {
-  return ApplicationFailure.create({ type, message: `fake ${type}`, nonRetryable: true, details: [info] });
+  return ApplicationFailure.create({
+    type,
+    message: `fake ${type}`,
+    nonRetryable: true,
+    details: [info],
+  });
 }
 
 /** Server time of the current activity attempt (virtual on the time-skipping server). */
@@ -52,11 +68,24 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
 
   /** The intent; inside an activity (`settle`), a due settlement is applied first. */
   const current = (settle = true): PaymentIntentSnapshot => {
-    if (!intent) throw ApplicationFailure.create({ type: StripeFailureType.invalidRequest, message: 'no intent', nonRetryable: true });
+    if (!intent)
+      throw ApplicationFailure.create({
+        type: StripeFailureType.invalidRequest,
+        message: 'no intent',
+        nonRetryable: true,
+      });
     if (settle && settlement && serverNow() >= settlement.at) {
-      intent = settlement.to === 'succeeded'
-        ? { ...intent, status: IntentStatus.succeeded, amountReceived: intent.amount }
-        : { ...intent, status: IntentStatus.requiresPaymentMethod, lastPaymentError: { code: 'payment_intent_payment_attempt_failed', message: 'debit failed' } };
+      intent =
+        settlement.to === 'succeeded'
+          ? { ...intent, status: IntentStatus.succeeded, amountReceived: intent.amount }
+          : {
+              ...intent,
+              status: IntentStatus.requiresPaymentMethod,
+              lastPaymentError: {
+                code: 'payment_intent_payment_attempt_failed',
+                message: 'debit failed',
+              },
+            };
       if (settlement.to === 'succeeded') charges++;
       settlement = undefined;
     }
@@ -64,8 +93,14 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
   };
 
   const succeed = (): void => {
-    if (intent!.status === IntentStatus.succeeded) throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
-    intent = { ...intent!, status: IntentStatus.succeeded, amountReceived: intent!.amount, lastPaymentError: undefined };
+    if (intent!.status === IntentStatus.succeeded)
+      throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
+    intent = {
+      ...intent!,
+      status: IntentStatus.succeeded,
+      amountReceived: intent!.amount,
+      lastPaymentError: undefined,
+    };
     charges++;
   };
 
@@ -74,10 +109,13 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       calls.push({ name: 'create', key: input.idempotencyKey });
       const ambiguous = options.createAmbiguous;
       options.createAmbiguous = undefined;
-      if (ambiguous && !ambiguous.created) throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
+      if (ambiguous && !ambiguous.created)
+        throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
       intent ??= {
         id: 'pi_fake_1',
-        status: input.paymentMethodId ? IntentStatus.requiresConfirmation : IntentStatus.requiresPaymentMethod,
+        status: input.paymentMethodId
+          ? IntentStatus.requiresConfirmation
+          : IntentStatus.requiresPaymentMethod,
         amount: input.amount,
         amountReceived: 0,
         currency: input.currency,
@@ -88,7 +126,11 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       return intent;
     },
     async confirmPaymentIntent(input: ConfirmPaymentIntentInput) {
-      calls.push({ name: 'confirm', key: input.idempotencyKey, paymentMethodId: input.paymentMethodId });
+      calls.push({
+        name: 'confirm',
+        key: input.idempotencyKey,
+        paymentMethodId: input.paymentMethodId,
+      });
       const replay = keysSeen.get(input.idempotencyKey);
       if (replay) return replay;
       const step = script.shift() ?? { kind: 'succeed' };
@@ -98,12 +140,25 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
           succeed();
           break;
         case 'decline': {
-          const lastPaymentError = { code: 'card_declined', declineCode: step.declineCode, adviceCode: step.adviceCode, message: 'Your card was declined.' };
+          const lastPaymentError = {
+            code: 'card_declined',
+            declineCode: step.declineCode,
+            adviceCode: step.adviceCode,
+            message: 'Your card was declined.',
+          };
           intent = { ...intent!, status: IntentStatus.requiresPaymentMethod, lastPaymentError };
-          throw failure(StripeFailureType.declined, { statusCode: 402, ...lastPaymentError, paymentIntent: intent });
+          throw failure(StripeFailureType.declined, {
+            statusCode: 402,
+            ...lastPaymentError,
+            paymentIntent: intent,
+          });
         }
         case 'requires_action':
-          intent = { ...intent!, status: IntentStatus.requiresAction, nextActionType: 'use_stripe_sdk' };
+          intent = {
+            ...intent!,
+            status: IntentStatus.requiresAction,
+            nextActionType: 'use_stripe_sdk',
+          };
           break;
         case 'processing':
           intent = { ...intent!, status: IntentStatus.processing };
@@ -115,19 +170,28 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       }
       const result = intent!;
       keysSeen.set(input.idempotencyKey, result);
-      await options.afterConfirm?.(fake, Context.current().info.workflowExecution?.workflowId ?? '');
+      await options.afterConfirm?.(
+        fake,
+        Context.current().info.workflowExecution?.workflowId ?? '',
+      );
       return result;
     },
     async retrievePaymentIntent(id: string) {
       calls.push({ name: 'retrieve' });
-      if (id !== intent?.id) throw failure(StripeFailureType.invalidRequest, { statusCode: 404, code: 'resource_missing' });
+      if (id !== intent?.id)
+        throw failure(StripeFailureType.invalidRequest, {
+          statusCode: 404,
+          code: 'resource_missing',
+        });
       return current();
     },
     async cancelPaymentIntent(input: CancelPaymentIntentInput) {
       calls.push({ name: 'cancel', key: input.idempotencyKey });
       const now = current();
       if (now.status === IntentStatus.succeeded || now.status === IntentStatus.processing) {
-        throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
+        throw failure(StripeFailureType.unexpectedState, {
+          code: 'payment_intent_unexpected_state',
+        });
       }
       intent = { ...now, status: IntentStatus.canceled };
       return intent;

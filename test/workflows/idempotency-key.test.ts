@@ -1,8 +1,16 @@
 // Key derivation is pure and stable: same inputs, same key; any input change, another key.
 import { describe, expect, it } from 'vitest';
-import { deriveIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../src/workflows/idempotency-key.js';
+import {
+  deriveIdempotencyKey,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} from '../../src/workflows/idempotency-key.js';
 
-const parts = { prefix: 'db', workflowId: 'charge:order-1', operation: 'confirm', sequence: 2 } as const;
+const parts = {
+  prefix: 'db',
+  workflowId: 'charge:order-1',
+  operation: 'confirm',
+  sequence: 2,
+} as const;
 
 describe('deriveIdempotencyKey', () => {
   it('is prefix/workflowId/operation/sequence', () => {
