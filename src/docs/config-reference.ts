@@ -1,0 +1,28 @@
+// The README's configuration table, generated from the one config schema so it cannot drift.
+// `npm run docs` rewrites the README between its markers; a test fails when they disagree.
+import { configSchema, loadConfig } from '../config.js';
+
+export const CONFIG_START = '<!-- config-reference:start -->';
+export const CONFIG_END = '<!-- config-reference:end -->';
+
+function shown(value: unknown): string {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return '—';
+  return `\`${Array.isArray(value) ? value.join(',') : String(value)}\``;
+}
+
+/** A markdown table: variable, default, meaning. */
+export function configReference(): string {
+  const defaults = loadConfig({});
+  const rows = Object.entries(configSchema.shape).map(
+    ([name, schema]) => `| \`${name}\` | ${shown(defaults[name as keyof typeof defaults])} | ${schema.description ?? ''} |`,
+  );
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** `readme` with the generated table between the markers. */
+export function withConfigReference(readme: string): string {
+  const start = readme.indexOf(CONFIG_START);
+  const end = readme.indexOf(CONFIG_END);
+  if (start < 0 || end < start) throw new Error(`README.md lacks the ${CONFIG_START} … ${CONFIG_END} markers`);
+  return `${readme.slice(0, start + CONFIG_START.length)}\n\n${configReference()}\n\n${readme.slice(end)}`;
+}
