@@ -5,16 +5,17 @@ import { configSchema, loadConfig } from '../config.js';
 export const CONFIG_START = '<!-- config-reference:start -->';
 export const CONFIG_END = '<!-- config-reference:end -->';
 
-function shown(value: unknown): string {
+function shown(value: string | number | string[] | undefined): string {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return '—';
-  return `\`${Array.isArray(value) ? value.join(',') : String(value)}\``;
+  return `\`${Array.isArray(value) ? value.join(',') : value}\``;
 }
 
 /** A markdown table: variable, default, meaning. */
 export function configReference(): string {
   const defaults = loadConfig({});
   const rows = Object.entries(configSchema.shape).map(
-    ([name, schema]) => `| \`${name}\` | ${shown(defaults[name as keyof typeof defaults])} | ${schema.description ?? ''} |`,
+    ([name, schema]) =>
+      `| \`${name}\` | ${shown(defaults[name as keyof typeof defaults])} | ${schema.description ?? ''} |`,
   );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
@@ -23,6 +24,7 @@ export function configReference(): string {
 export function withConfigReference(readme: string): string {
   const start = readme.indexOf(CONFIG_START);
   const end = readme.indexOf(CONFIG_END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks the ${CONFIG_START} … ${CONFIG_END} markers`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md lacks the ${CONFIG_START} … ${CONFIG_END} markers`);
   return `${readme.slice(0, start + CONFIG_START.length)}\n\n${configReference()}\n\n${readme.slice(end)}`;
 }
