@@ -109,6 +109,17 @@ export function createPaymentIntentActivities(stripe: Stripe) {
     },
 
     /**
+     * The customer's default payment method (`invoice_settings.default_payment_method`), read
+     * when a customer-level webhook says it may have changed. `null` when there is none.
+     */
+    async retrieveDefaultPaymentMethod(customerId: string): Promise<string | null> {
+      const customer = await stripeCall(() => stripe.customers.retrieve(customerId));
+      if (customer.deleted) return null;
+      const method = customer.invoice_settings?.default_payment_method;
+      return (typeof method === 'string' ? method : method?.id) ?? null;
+    },
+
+    /**
      * Finds the intent a workflow created, when a create ended ambiguously (5xx or timeout):
      * lists the customer's intents (strongly consistent, unlike search) and matches
      * `metadata.workflow_id`. `null` means Stripe holds none, so a new create key is safe.

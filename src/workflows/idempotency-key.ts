@@ -1,11 +1,14 @@
 // Derived Stripe idempotency keys (DESIGN.md invariant 2): a pure function of workflow state,
 // so replay, worker crash and activity retry all send the same key for the same request.
+import { fnv1a } from '../shared/hash.js';
 
 /** Mutating Stripe operations a charge performs; each has its own key sequence. */
 export const KeyOperation = {
   create: 'create',
   confirm: 'confirm',
   cancel: 'cancel',
+  /** Not a Stripe call: customer notifications are deduplicated by the same kind of id. */
+  notify: 'notify',
 } as const;
 export type KeyOperation = (typeof KeyOperation)[keyof typeof KeyOperation];
 
@@ -20,16 +23,6 @@ export interface KeyParts {
   operation: KeyOperation;
   /** Advances only after the previous request reached a definitive answer or was reconciled. */
   sequence: number;
-}
-
-/** 32-bit FNV-1a, hex: enough to keep over-long keys distinct and stable (not a security hash). */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, '0');
 }
 
 /**
@@ -58,6 +51,14 @@ export function deriveIdempotencyKey({
   const id =
     workflowId.length <= room
       ? workflowId
-      : `${workflowId.slice(0, room - 10)}~${fnv1a(workflowId)}`;
+      : `${workflowId.slice(0, room - 10)}~${fnv1a(workflowId).toString(16).padStart(8, '0')}`;
   return `${prefix}/${id}${tail}`;
+}
+
+/**
+ * The id of a customer notification (`prefix/workflowId/notify/<kind>/<attempt>`): derived like a
+ * key, so a retried or replayed notification carries the same id and the notifier sends it once.
+ */
+export function notificationId(parts: Omit<KeyParts, 'operation' | 'sequence'>, kind: string, attempt: number): string {
+  return `${deriveIdempotencyKey({ ...parts, operation: KeyOperation.notify, sequence: attempt })}/${kind}`;
 }

@@ -1,0 +1,152 @@
+// The dunning policy (what happens after a decline) and the decline table it relies on. Pure:
+// the workflow steps through it deterministically; clients validate overrides with it.
+import { z } from 'zod';
+import { fnv1a } from './hash.js';
+
+/**
+ * Decline codes that will not succeed on the same payment method, however often it is retried:
+ * the campaign waits for a new one. From Stripe's decline-code table
+ * (https://docs.stripe.com/declines/codes): the "do not retry / use another card" rows.
+ */
+export const HARD_DECLINE_CODES = [
+  'card_not_supported',
+  'currency_not_supported',
+  'expired_card',
+  'fraudulent',
+  'incorrect_cvc',
+  'incorrect_number',
+  'invalid_account',
+  'invalid_cvc',
+  'invalid_expiry_month',
+  'invalid_expiry_year',
+  'invalid_number',
+  'lost_card',
+  'merchant_blacklist',
+  'new_account_information_available',
+  'not_permitted',
+  'pickup_card',
+  'restricted_card',
+  'revocation_of_all_authorizations',
+  'revocation_of_authorization',
+  'security_violation',
+  'service_not_allowed',
+  'stolen_card',
+  'stop_payment_order',
+  'transaction_not_allowed',
+] as const;
+
+/** Declines the customer must act on (authenticate); off-session retries cannot fix them. */
+export const ACTION_REQUIRED_DECLINE_CODES = ['authentication_required'] as const;
+
+/**
+ * Stripe's `advice_code` (https://docs.stripe.com/declines/card#retrying-issuer-declines) wins
+ * over the decline code when present: it is the issuer's own advice about retrying.
+ */
+export const ADVICE = {
+  try_again_later: 'soft',
+  do_not_try_again: 'hard',
+  confirm_card_data: 'hard',
+} as const satisfies Record<string, DeclineKind>;
+
+/** What a decline means for the campaign. */
+export const DeclineKind = {
+  /** Retry the same method on the schedule (insufficient funds, generic, do not honor, …). */
+  soft: 'soft',
+  /** Never retry the same method; wait for a new one. */
+  hard: 'hard',
+  /** The customer must authenticate or give a new method. */
+  actionRequired: 'action_required',
+} as const;
+export type DeclineKind = (typeof DeclineKind)[keyof typeof DeclineKind];
+
+export const NotifyFailures = { first: 'first', every: 'every', never: 'never' } as const;
+
+/** Stripe's recommended Smart Retries default: 8 tries within 2 weeks (days after each failure). */
+export const DEFAULT_RETRY_DELAYS_DAYS = [1, 2, 2, 2, 2, 2, 3];
+
+export const dunningPolicySchema = z.strictObject({
+  retryDelaysDays: z
+    .array(z.number().positive('retry delays must be positive (days; fractions allowed)').max(60))
+    .max(30, 'at most 30 retries')
+    .default(DEFAULT_RETRY_DELAYS_DAYS)
+    .describe('Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s).'),
+  maxAttemptsPer30Days: z
+    .number()
+    .int()
+    .min(1)
+    .max(14, 'must stay below the card networks’ limit (Visa: 15 reattempts in 30 days)')
+    .default(8)
+    .describe('Hard cap on payment attempts in any 30-day window; later attempts are delayed.'),
+  jitterMinutes: z
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(60)
+    .describe('Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together.'),
+  hardDeclineCodes: z.array(z.string().min(1)).default([...HARD_DECLINE_CODES]),
+  actionRequiredDeclineCodes: z.array(z.string().min(1)).default([...ACTION_REQUIRED_DECLINE_CODES]),
+  notify: z
+    .strictObject({
+      paymentFailed: z.enum(NotifyFailures).default('first'),
+      actionRequired: z.boolean().default(true),
+      finalWarning: z.boolean().default(true),
+      recovered: z.boolean().default(true),
+      gaveUp: z.boolean().default(true),
+    })
+    .prefault({}),
+  finalAction: z
+    .string()
+    .min(1)
+    .default('mark_uncollectible')
+    .describe('Name passed to the final-action hook when the campaign gives up or is canceled.'),
+  continueAsNewAfterEvents: z
+    .number()
+    .int()
+    .min(50)
+    .default(2_000)
+    .describe('History length after which a campaign continues as new (also when the server suggests it).'),
+});
+export type DunningPolicy = z.infer<typeof dunningPolicySchema>;
+/** A per-charge or per-deployment override: any subset of the policy. */
+export const dunningOverrideSchema = dunningPolicySchema.partial();
+export type DunningOverride = z.input<typeof dunningOverrideSchema>;
+
+/** The default policy. */
+export const DEFAULT_DUNNING_POLICY: DunningPolicy = dunningPolicySchema.parse({});
+
+/** Merges overrides (later wins) over the default policy, validating the result. */
+export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)[]): DunningPolicy {
+  const merged: Record<string, unknown> = {};
+  for (const override of overrides) {
+    for (const [key, value] of Object.entries(override ?? {})) {
+      if (value === undefined) continue;
+      merged[key] =
+        key === 'notify' ? { ...(merged.notify as object | undefined), ...(value as object) } : value;
+    }
+  }
+  return dunningPolicySchema.parse(merged);
+}
+
+/** Classifies a decline by the policy: advice code first, then the decline code, then `code`. */
+export function classifyDecline(
+  error: { code?: string | undefined; declineCode?: string | undefined; adviceCode?: string | undefined },
+  policy: Pick<DunningPolicy, 'hardDeclineCodes' | 'actionRequiredDeclineCodes'>,
+): DeclineKind {
+  const reason = error.declineCode ?? error.code ?? '';
+  if (policy.actionRequiredDeclineCodes.includes(reason) || error.code === 'authentication_required') {
+    return DeclineKind.actionRequired;
+  }
+  const advised = error.adviceCode ? (ADVICE as Record<string, DeclineKind>)[error.adviceCode] : undefined;
+  if (advised) return advised;
+  // `expired_card`, `incorrect_cvc`, … arrive as `code` with no decline code.
+  if (policy.hardDeclineCodes.includes(reason) || policy.hardDeclineCodes.includes(error.code ?? '')) {
+    return DeclineKind.hard;
+  }
+  return DeclineKind.soft;
+}
+
+/** Deterministic jitter for `workflowId`'s retry `attempt`: 0 … jitterMinutes, in ms. */
+export function jitterMs(workflowId: string, attempt: number, jitterMinutes: number): number {
+  const span = Math.round(jitterMinutes * 60_000);
+  return span === 0 ? 0 : fnv1a(`${workflowId}#${attempt}`) % (span + 1);
+}
