@@ -42,6 +42,7 @@ try {
       amount: 2500,
       currency: 'usd',
       paymentMethodId: scenario.paymentMethodId,
+      ...(scenario.dunning && { dunning: scenario.dunning }),
     });
     const result = await worker.runUntil(handle.result());
     const history: proto.temporal.api.history.v1.IHistory = await handle.workflow.fetchHistory();

@@ -1,6 +1,7 @@
 // Schemas for everything that crosses a boundary into a charge: the workflow input, and the
 // signal and update payloads. Pure (zod only), so workflow code and clients share them.
 import { z } from 'zod';
+import { dunningOverrideSchema } from './dunning.js';
 
 /** Stripe ids are ASCII words like `cus_123`; we only check their shape, Stripe checks the rest. */
 const stripeId = (prefix: string) =>
@@ -37,6 +38,8 @@ export const chargeInputSchema = z.strictObject({
       'must not set workflow_id or order_id (reserved)',
     )
     .optional(),
+  /** Overrides of the dunning policy for this charge (see DunningPolicy). */
+  dunning: dunningOverrideSchema.optional(),
 });
 export type ChargeInput = z.infer<typeof chargeInputSchema>;
 

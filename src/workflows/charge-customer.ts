@@ -22,6 +22,8 @@ import {
   type PaymentError,
   type PaymentIntentSnapshot,
 } from '../shared/payment-intent.js';
+import { classifyDecline, DeclineKind, jitterMs, resolveDunningPolicy } from '../shared/dunning.js';
+import { NotificationKind } from '../shared/notifications.js';
 import {
   chargeInputSchema,
   describeIssues,
@@ -38,7 +40,7 @@ import {
   BillingStatus,
 } from '../shared/search-attributes.js';
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
-import { deriveIdempotencyKey, KeyOperation } from './idempotency-key.js';
+import { deriveIdempotencyKey, KeyOperation, notificationId } from './idempotency-key.js';
 import {
   ChargeOutcome,
   ChargeState,
@@ -56,6 +58,14 @@ export const IDEMPOTENCY_KEY_PREFIX = 'db';
 export const POLL_INTERVAL_MS = 24 * 3600 * 1000;
 /** Event ids remembered for dedupe; older ones fall out (Stripe redelivers for 3 days at most). */
 export const SEEN_EVENTS_LIMIT = 500;
+/** Customer-level events that may mean a new payment method: an early retry during dunning. */
+export const PAYMENT_METHOD_EVENTS: ReadonlySet<string> = new Set([
+  'payment_method.attached',
+  'customer.updated',
+  'setup_intent.succeeded',
+]);
+const DAY_MS = 24 * 3600 * 1000;
+const CAP_MARGIN_MS = 3600 * 1000;
 
 // Mutating calls: Temporal retries them with the same key, and gives up well inside Stripe's
 // 24 h key retention (invariant 3); the workflow then reconciles and moves to a new key.
@@ -72,28 +82,60 @@ const reading: ActivityOptions = {
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
-const stripe = proxyActivities<BillingActivities>(mutating);
+const acts = proxyActivities<BillingActivities>(mutating);
+// Notifications and the final action must not hold up money: bounded retries, then logged.
+const sideEffects: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
 
-/** What survives continue-as-new: everything keys and dedupe depend on. */
+/** The dunning campaign's memory (DESIGN.md step 4): carried across continue-as-new. */
+export interface CampaignState {
+  /** Declined attempts handled so far. */
+  failures: number;
+  /** `state.attempts` when the last decline was handled (each decline is handled once). */
+  handledAttempt: number;
+  kind: DeclineKind;
+  /** When the campaign gives up (ms), set at the first failure. */
+  endsAt: number;
+  /** The next scheduled attempt (ms); undefined while waiting for a new method. */
+  nextAttemptAt: number | undefined;
+  /** The payment method that failed last; an early retry needs a different one. */
+  failedPaymentMethodId: string | undefined;
+}
+
+/** What survives continue-as-new: everything keys, dedupe and the campaign depend on. */
 export interface CarriedState {
   paymentIntentId: string | undefined;
   sequences: Record<KeyOperation, number>;
   attempts: number;
+  /** Times (ms) of every confirm attempt in the last 30 days, for the card-network cap. */
+  attemptTimes: number[];
   paymentMethodId: string | undefined;
   lastError: PaymentError | undefined;
   seenEventIds: string[];
   cancelReason: string | undefined;
+  /** The campaign gave up: the intent is being canceled and the outcome is `failed`. */
+  gaveUp: boolean;
+  /** The attempt whose requires_action the customer was told about (told once per attempt). */
+  actionNotifiedAttempt: number;
+  campaign: CampaignState | undefined;
 }
 
 function initialState(input: ChargeInput): CarriedState {
   return {
     paymentIntentId: undefined,
-    sequences: { create: 0, confirm: 0, cancel: 0 },
+    sequences: { create: 0, confirm: 0, cancel: 0, notify: 0, final: 0 },
     attempts: 0,
+    attemptTimes: [],
     paymentMethodId: input.paymentMethodId,
     lastError: undefined,
     seenEventIds: [],
     cancelReason: undefined,
+    gaveUp: false,
+    actionNotifiedAttempt: 0,
+    campaign: undefined,
   };
 }
 
@@ -131,9 +173,10 @@ function loud(error: unknown, what: string): never {
 }
 
 /**
- * Charges `input.amount` to the customer once. Returns `succeeded`, `failed` (declined, with
- * the decline) or `canceled`; fails the execution only on a bug or misconfiguration
- * (invalid request, idempotency error, bad credentials), which must be fixed, not retried.
+ * Charges `input.amount` to the customer once. Returns `succeeded`, `failed` (declined and the
+ * dunning campaign gave up, with the last decline) or `canceled`; fails the execution only on a
+ * bug or misconfiguration (invalid request, idempotency error, bad credentials), which must be
+ * fixed, not retried.
  */
 export async function chargeCustomer(
   rawInput: ChargeInput,
@@ -147,12 +190,14 @@ export async function chargeCustomer(
     );
   }
   const input = parsed.data;
+  const policy = resolveDunningPolicy(input.dunning);
   const { workflowId } = workflowInfo();
   const state: CarriedState = carried ?? initialState(input);
 
   // ---- what the handlers record (no I/O in handlers: the main body acts on it) ----
-  let dirty = false; // a Stripe event arrived since the last read
-  let retryRequested = false;
+  let dirty = false; // a Stripe event about the intent arrived since the last read
+  let methodEvent: { type: string; objectId: string } | undefined; // the customer's methods changed
+  let retryRequested = false; // retryNow, a new method, or a scheduled attempt that is due
   let finished = false;
   const status: ChargeStatus = {
     state: ChargeState.creating,
@@ -165,6 +210,11 @@ export async function chargeCustomer(
     ...status,
     attempt: state.attempts,
     lastError: state.lastError,
+    campaign: state.campaign && {
+      failures: state.campaign.failures,
+      kind: state.campaign.kind,
+      endsAt: new Date(state.campaign.endsAt).toISOString(),
+    },
   }));
   setHandler(stripeEventSignal, (event) => {
     const valid = stripeEventSignalSchema.safeParse(event);
@@ -179,7 +229,8 @@ export async function chargeCustomer(
     status.events.received++;
     state.seenEventIds.push(valid.data.id);
     if (state.seenEventIds.length > SEEN_EVENTS_LIMIT) state.seenEventIds.shift();
-    dirty = true;
+    if (PAYMENT_METHOD_EVENTS.has(valid.data.type)) methodEvent = valid.data;
+    else dirty = true;
   });
   setHandler(cancelSignal, ({ reason }) => {
     state.cancelReason ??= reason || 'canceled';
@@ -189,6 +240,28 @@ export async function chargeCustomer(
     ({ paymentMethodId }) => {
       if (finished)
         return { accepted: false, reason: `the charge already ended (${status.state})` };
+      if (status.state === ChargeState.processing) {
+        return { accepted: false, reason: 'a payment is processing; it cannot be retried' };
+      }
+      const capFreeAt = nextAttemptAllowedAt();
+      if (capFreeAt > Date.now()) {
+        return {
+          accepted: false,
+          reason: `${policy.maxAttemptsPer30Days} attempts in 30 days reached; next possible at ${new Date(capFreeAt).toISOString()}`,
+        };
+      }
+      const campaign = state.campaign;
+      if (
+        !paymentMethodId &&
+        campaign &&
+        campaign.kind !== DeclineKind.soft &&
+        status.state === ChargeState.dunning
+      ) {
+        return {
+          accepted: false,
+          reason: `the last decline (${state.lastError?.declineCode ?? state.lastError?.code}) needs a new payment method: pass paymentMethodId`,
+        };
+      }
       if (paymentMethodId) state.paymentMethodId = paymentMethodId;
       retryRequested = true;
       return { accepted: true };
@@ -235,20 +308,29 @@ export async function chargeCustomer(
   }
 
   const read = (paymentIntentId: string, why: string) =>
-    stripe.retrievePaymentIntent.executeWithOptions(
+    acts.retrievePaymentIntent.executeWithOptions(
       { ...reading, summary: `read ${paymentIntentId}: ${why}` },
       [paymentIntentId],
     );
 
+  /** Waits until `done()` or `untilMs`, interruptibly; the timer reads as a sentence in the UI. */
+  async function waitUntil(
+    untilMs: number,
+    done: () => boolean,
+    summary: string,
+  ): Promise<boolean> {
+    return condition(done, Math.max(1, untilMs - Date.now()), { summary });
+  }
+
   // ---- phase 1: the order's one PaymentIntent. Survives a lost create response (same key
   // replays it) and a 5xx/timeout (find it by metadata; a new key only if Stripe has none). ----
   async function ensureIntent(): Promise<PaymentIntentSnapshot> {
-    if (state.paymentIntentId) return read(state.paymentIntentId, 'resume');
+    if (state.paymentIntentId) return read(state.paymentIntentId, 'resume after continue-as-new');
     setState(ChargeState.creating);
     for (let uncertain = 0; ; uncertain++) {
       const idempotencyKey = key(KeyOperation.create);
       try {
-        return await stripe.createPaymentIntent.executeWithOptions(
+        return await acts.createPaymentIntent.executeWithOptions(
           {
             ...mutating,
             summary: `create PaymentIntent ${input.amount} ${input.currency} (key …/create/${state.sequences.create})`,
@@ -271,7 +353,7 @@ export async function chargeCustomer(
         if (!UNCERTAIN.has(stripeFailure(error)?.type ?? ''))
           loud(error, 'creating the PaymentIntent');
         setState(ChargeState.reconciling);
-        const found = await stripe.findPaymentIntentForWorkflow.executeWithOptions(
+        const found = await acts.findPaymentIntentForWorkflow.executeWithOptions(
           { ...reading, summary: 'reconcile: did the ambiguous create make an intent?' },
           [{ customerId: input.customerId, workflowId }],
         );
@@ -291,14 +373,37 @@ export async function chargeCustomer(
     });
   }
 
+  /** When the card-network cap next allows an attempt (now, if it does already). */
+  function nextAttemptAllowedAt(): number {
+    const windowStart = Date.now() - 30 * DAY_MS - CAP_MARGIN_MS;
+    state.attemptTimes = state.attemptTimes.filter((t) => t > windowStart);
+    if (state.attemptTimes.length < policy.maxAttemptsPer30Days) return Date.now();
+    const oldestCounted =
+      state.attemptTimes[state.attemptTimes.length - policy.maxAttemptsPer30Days];
+    // An hour's margin: the issuer counts on its own clock, not ours.
+    return (oldestCounted ?? Date.now()) + 30 * DAY_MS + CAP_MARGIN_MS;
+  }
+
   // ---- phase 2: one confirm attempt. A decline is definitive (next key); a 5xx or timeout is
   // reconciled by reading the intent, and the next key is used only after that read. ----
   async function confirm(intentId: string): Promise<PaymentIntentSnapshot> {
+    const allowedAt = nextAttemptAllowedAt();
+    if (allowedAt > Date.now()) {
+      // The cap (below the card networks' limit) holds even when the schedule would exceed it.
+      setState(ChargeState.dunning, new Date(allowedAt));
+      await waitUntil(
+        allowedAt,
+        () => state.cancelReason !== undefined,
+        `dunning: attempt ${state.attempts + 1} waits for the ${policy.maxAttemptsPer30Days}-in-30-days cap`,
+      );
+      if (state.cancelReason !== undefined) return read(intentId, 'canceled while capped');
+    }
     state.attempts++;
+    state.attemptTimes.push(Date.now());
     setState(ChargeState.confirming);
     const idempotencyKey = key(KeyOperation.confirm);
     try {
-      const intent = await stripe.confirmPaymentIntent.executeWithOptions(
+      const intent = await acts.confirmPaymentIntent.executeWithOptions(
         {
           ...mutating,
           summary: `confirm attempt ${state.attempts} off-session (key …/confirm/${state.sequences.confirm})`,
@@ -313,8 +418,6 @@ export async function chargeCustomer(
       if (failure?.type === StripeFailureType.declined) {
         state.sequences.confirm++; // Stripe cached the decline under the key: never reuse it
         uncertain = 0;
-        const { code, declineCode, adviceCode, message } = failure.info;
-        state.lastError = { code, declineCode, adviceCode, message };
         return failure.info.paymentIntent ?? read(intentId, 'after decline');
       }
       if (!failure || !UNCERTAIN.has(failure.type))
@@ -337,10 +440,13 @@ export async function chargeCustomer(
     waiting: ChargeState,
     alsoWakeOn: () => boolean = () => false,
   ): Promise<PaymentIntentSnapshot> {
-    setState(waiting, new Date(Date.now() + POLL_INTERVAL_MS));
-    await condition(() => dirty || alsoWakeOn(), POLL_INTERVAL_MS, {
-      summary: `${waiting}: wait for a Stripe event, re-read at the latest in 1 day`,
-    });
+    const until = Math.min(Date.now() + POLL_INTERVAL_MS, state.campaign?.endsAt ?? Infinity);
+    setState(waiting, new Date(until));
+    await waitUntil(
+      until,
+      () => dirty || alsoWakeOn(),
+      `${waiting}: wait for a Stripe event, re-read at the latest ${until === Date.now() + POLL_INTERVAL_MS ? 'in 1 day' : 'when the campaign ends'}`,
+    );
     dirty = false;
     return read(intent.id, 'woken');
   }
@@ -348,7 +454,7 @@ export async function chargeCustomer(
   /** Cancels the intent unless money moved; returns the intent as Stripe then has it. */
   async function cancelIntent(intent: PaymentIntentSnapshot): Promise<PaymentIntentSnapshot> {
     try {
-      return await stripe.cancelPaymentIntent.executeWithOptions(
+      return await acts.cancelPaymentIntent.executeWithOptions(
         {
           ...mutating,
           summary: `cancel: ${state.cancelReason} (key …/cancel/${state.sequences.cancel})`,
@@ -361,6 +467,153 @@ export async function chargeCustomer(
       state.sequences.cancel++;
       return read(intent.id, 'reconcile cancel');
     }
+  }
+
+  /** Tells the customer, once per id; a broken notifier is logged, never allowed to block money. */
+  async function notify(kind: NotificationKind, nextAttemptAt?: number): Promise<void> {
+    try {
+      await acts.notifyCustomer.executeWithOptions(
+        { ...sideEffects, summary: `notify customer: ${kind}` },
+        [
+          {
+            id: notificationId(
+              { prefix: IDEMPOTENCY_KEY_PREFIX, workflowId },
+              kind,
+              state.attempts,
+            ),
+            kind,
+            orderId: input.orderId,
+            customerId: input.customerId,
+            paymentIntentId: state.paymentIntentId,
+            amount: input.amount,
+            currency: input.currency,
+            attempt: state.attempts,
+            nextAttemptAt:
+              nextAttemptAt === undefined ? undefined : new Date(nextAttemptAt).toISOString(),
+            declineCode: state.lastError?.declineCode ?? state.lastError?.code,
+          },
+        ],
+      );
+    } catch (error) {
+      log.error('customer notification failed after retries', { kind, error });
+    }
+  }
+
+  // ---- phase 4: dunning. Each decline is classified once: a soft one is retried on the
+  // schedule (the same intent, a new key), a hard one waits for a new payment method; either
+  // way a new method (webhook), retryNow or cancel interrupts the wait. ----
+  async function onDecline(intent: PaymentIntentSnapshot): Promise<void> {
+    state.lastError = intent.lastPaymentError ?? state.lastError;
+    const now = Date.now();
+    const failures = (state.campaign?.failures ?? 0) + 1;
+    const kind = classifyDecline(state.lastError ?? {}, policy);
+    const totalDays = policy.retryDelaysDays.reduce((a, b) => a + b, 0);
+    const delayDays = kind === DeclineKind.soft ? policy.retryDelaysDays[failures - 1] : undefined;
+    state.campaign = {
+      failures,
+      handledAttempt: state.attempts,
+      kind,
+      endsAt:
+        state.campaign?.endsAt ??
+        now + totalDays * DAY_MS + jitterMs(workflowId, 0, policy.jitterMinutes),
+      nextAttemptAt:
+        delayDays === undefined
+          ? undefined
+          : now + delayDays * DAY_MS + jitterMs(workflowId, failures, policy.jitterMinutes),
+      failedPaymentMethodId: intent.paymentMethodId ?? state.paymentMethodId,
+    };
+    const next = state.campaign.nextAttemptAt;
+    if (kind === DeclineKind.actionRequired) {
+      if (policy.notify.actionRequired) await notify(NotificationKind.actionRequired);
+    } else if (
+      policy.notify.paymentFailed === 'every' ||
+      (policy.notify.paymentFailed === 'first' && failures === 1)
+    ) {
+      await notify(NotificationKind.paymentFailed, next);
+    }
+    if (
+      next !== undefined &&
+      failures === policy.retryDelaysDays.length &&
+      policy.notify.finalWarning
+    ) {
+      await notify(NotificationKind.finalWarning, next);
+    }
+  }
+
+  /** Waits for the next attempt, a new method, a webhook or a cancel; gives up at the end. */
+  async function awaitNextAttempt(): Promise<PaymentIntentSnapshot | undefined> {
+    const campaign = state.campaign!;
+    const until = campaign.nextAttemptAt ?? campaign.endsAt;
+    if (campaign.kind === DeclineKind.soft && campaign.nextAttemptAt === undefined) return giveUp();
+    setState(
+      ChargeState.dunning,
+      campaign.nextAttemptAt === undefined ? undefined : new Date(until),
+    );
+    const days = ((until - Date.now()) / DAY_MS).toFixed(until - Date.now() < DAY_MS ? 2 : 0);
+    const woke = await waitUntil(
+      until,
+      () =>
+        dirty || methodEvent !== undefined || retryRequested || state.cancelReason !== undefined,
+      campaign.nextAttemptAt === undefined
+        ? `dunning: ${campaign.kind} decline, wait up to ${days} days for a new payment method`
+        : `dunning: attempt ${state.attempts + 1} in ${days} days`,
+    );
+    if (!woke) {
+      if (campaign.nextAttemptAt === undefined) return giveUp();
+      retryRequested = true; // the scheduled attempt is due
+      return undefined;
+    }
+    if (methodEvent) await adoptNewPaymentMethod(methodEvent);
+    if (dirty) {
+      dirty = false;
+      return read(state.paymentIntentId!, 'a Stripe event arrived during dunning');
+    }
+    return undefined;
+  }
+
+  /** A customer-level event: retry early if the customer now has a different payment method. */
+  async function adoptNewPaymentMethod(event: { type: string; objectId: string }): Promise<void> {
+    methodEvent = undefined;
+    const candidate = event.objectId.startsWith('pm_')
+      ? event.objectId
+      : await acts.retrieveDefaultPaymentMethod.executeWithOptions(
+          { ...reading, summary: `read the customer's default payment method (${event.type})` },
+          [input.customerId],
+        );
+    if (!candidate || candidate === state.campaign?.failedPaymentMethodId) return;
+    if (nextAttemptAllowedAt() > Date.now()) return; // the cap holds; the schedule will get there
+    state.paymentMethodId = candidate;
+    retryRequested = true;
+  }
+
+  /** Ends the campaign unpaid: the intent is canceled (with its own key) by the main loop. */
+  function giveUp(): undefined {
+    state.gaveUp = true;
+    state.cancelReason ??= `dunning gave up after ${state.attempts} attempts`;
+    return undefined;
+  }
+
+  /** The campaign's end when unpaid (gave up, or canceled mid-campaign): hook, then notify. */
+  async function endCampaign(): Promise<void> {
+    if (!state.campaign && !state.gaveUp) return;
+    try {
+      await acts.runFinalAction.executeWithOptions(
+        { ...sideEffects, summary: `final action: ${policy.finalAction}` },
+        [
+          {
+            id: key(KeyOperation.final),
+            action: policy.finalAction,
+            orderId: input.orderId,
+            customerId: input.customerId,
+            paymentIntentId: state.paymentIntentId,
+            reason: state.gaveUp ? 'gave_up' : `canceled: ${state.cancelReason}`,
+          },
+        ],
+      );
+    } catch (error) {
+      log.error('final action failed after retries', { action: policy.finalAction, error });
+    }
+    if (policy.notify.gaveUp) await notify(NotificationKind.gaveUp);
   }
 
   function finish(outcome: ChargeOutcome, intent: PaymentIntentSnapshot | undefined): ChargeResult {
@@ -380,20 +633,27 @@ export async function chargeCustomer(
     };
   }
 
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > policy.continueAsNewAfterEvents;
+  }
+
   // ---- the state machine: act on the intent's real state until it is final ----
   let uncertain = 0; // consecutive ambiguous answers, for backoff
   let intent = await ensureIntent();
   state.paymentIntentId = intent.id;
   for (;;) {
-    if (workflowInfo().continueAsNewSuggested) {
+    if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof chargeCustomer>(input, state);
     }
     switch (intent.status) {
       case IntentStatus.succeeded:
+        if (state.campaign && policy.notify.recovered) await notify(NotificationKind.recovered);
         return finish(ChargeOutcome.succeeded, intent);
       case IntentStatus.canceled:
-        return finish(ChargeOutcome.canceled, intent);
+        await endCampaign();
+        return finish(state.gaveUp ? ChargeOutcome.failed : ChargeOutcome.canceled, intent);
       case IntentStatus.processing:
         // Money is on its way (bank debits take days): it cannot be canceled or retried, only awaited.
         intent = await waitForChange(intent, ChargeState.processing);
@@ -414,17 +674,34 @@ export async function chargeCustomer(
       intent = await confirm(intent.id);
     } else if (intent.status === IntentStatus.requiresAction) {
       // The customer must authenticate: an event, a retryNow (e.g. a new method) or a cancel moves us on.
+      if (state.actionNotifiedAttempt !== state.attempts && policy.notify.actionRequired) {
+        state.actionNotifiedAttempt = state.attempts;
+        await notify(NotificationKind.actionRequired);
+      }
       intent = await waitForChange(
         intent,
         ChargeState.requiresAction,
-        () => retryRequested || state.cancelReason !== undefined,
+        () => retryRequested || methodEvent !== undefined || state.cancelReason !== undefined,
       );
+      if (methodEvent) await adoptNewPaymentMethod(methodEvent);
+      if (
+        state.campaign &&
+        Date.now() >= state.campaign.endsAt &&
+        intent.status === IntentStatus.requiresAction
+      ) {
+        giveUp();
+      }
     } else if (intent.lastPaymentError && state.attempts > 0) {
-      // Declined (by a confirm, or by a failed authentication). Dunning extends this point;
-      // for now a decline ends the charge with the decline recorded.
-      state.lastError = intent.lastPaymentError;
-      return finish(ChargeOutcome.failed, intent);
+      // Declined (by a confirm, or by a failed authentication): dunning.
+      if (state.campaign?.handledAttempt !== state.attempts) await onDecline(intent);
+      intent = (await awaitNextAttempt()) ?? intent;
     } else {
+      // No method given: the customer's default one (without any, Stripe rejects the confirm loudly).
+      state.paymentMethodId ??=
+        (await acts.retrieveDefaultPaymentMethod.executeWithOptions(
+          { ...reading, summary: "no payment method given: read the customer's default" },
+          [input.customerId],
+        )) ?? undefined;
       intent = await confirm(intent.id);
     }
   }

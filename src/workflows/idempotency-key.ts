@@ -9,6 +9,8 @@ export const KeyOperation = {
   cancel: 'cancel',
   /** Not a Stripe call: customer notifications are deduplicated by the same kind of id. */
   notify: 'notify',
+  /** Not a Stripe call: the final-action hook gets an id of the same kind. */
+  final: 'final',
 } as const;
 export type KeyOperation = (typeof KeyOperation)[keyof typeof KeyOperation];
 

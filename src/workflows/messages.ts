@@ -1,6 +1,7 @@
 // Message contracts of chargeCustomer (DESIGN.md, Contracts), defined once and imported by the
 // workflow, the client, the receiver and tests.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DeclineKind } from '../shared/dunning.js';
 import type { PaymentError } from '../shared/payment-intent.js';
 import type { CancelInput, RetryNowInput, StripeEventSignal } from '../shared/schemas.js';
 
@@ -9,6 +10,8 @@ export const ChargeState = {
   creating: 'creating',
   confirming: 'confirming',
   reconciling: 'reconciling',
+  /** Declined: waiting for the next scheduled attempt or for a new payment method. */
+  dunning: 'dunning',
   processing: 'processing',
   requiresAction: 'requires_action',
   succeeded: 'succeeded',
@@ -34,6 +37,17 @@ export interface ChargeStatus {
   lastError?: PaymentError | undefined;
   /** Stripe events signalled to this run: distinct ones, and duplicates ignored. */
   events: { received: number; duplicates: number };
+  /** The dunning campaign, once a payment failed. */
+  campaign?: CampaignStatus | undefined;
+}
+
+export interface CampaignStatus {
+  /** Declined attempts so far. */
+  failures: number;
+  /** How the last decline was classified: retry on schedule, or wait for a new method. */
+  kind: DeclineKind;
+  /** ISO time after which the campaign gives up. */
+  endsAt: string;
 }
 
 export interface ChargeResult {

@@ -75,8 +75,8 @@ describe('chargeCustomer against the Stripe simulator', () => {
     });
   });
 
-  it('records a decline with its codes and moves no money', async () => {
-    const input = order('pm_card_chargeDeclinedInsufficientFunds');
+  it('records a decline with its codes and moves no money (no retries in this policy)', async () => {
+    const input = order('pm_card_chargeDeclinedInsufficientFunds', { dunning: { retryDelaysDays: [] } });
     const { result, ledger } = await charge(input);
     expect(result).toMatchObject({
       outcome: 'failed',

@@ -1,16 +1,28 @@
 // Representative charges whose histories are recorded for the replay test: each a test payment
 // method plus an optional simulator fault. Recorded by `npm run record:histories`.
+import type { DunningOverride } from '../../src/shared/dunning.js';
 import type { FaultRule } from '../../src/simulator/index.js';
 
 export interface ReplayScenario {
   name: string;
   paymentMethodId: string;
   fault?: FaultRule;
+  dunning?: DunningOverride;
 }
 
 export const SCENARIOS: readonly ReplayScenario[] = [
   { name: 'success', paymentMethodId: 'pm_card_visa' },
-  { name: 'decline', paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds' },
+  {
+    name: 'decline-no-retries',
+    paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+    dunning: { retryDelaysDays: [], jitterMinutes: 0 },
+  },
+  {
+    // Two scheduled retries of about 1.7 s each, then give-up: dunning timers, cancel, final action.
+    name: 'dunning-gives-up',
+    paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+    dunning: { retryDelaysDays: [0.00002, 0.00002], jitterMinutes: 0 },
+  },
   {
     name: 'reconcile-500-after-confirm',
     paymentMethodId: 'pm_card_visa',

@@ -113,10 +113,12 @@ describe('chargeCustomer', () => {
     expect(fake.charges()).toBe(1);
   });
 
-  it('ends a declined charge as failed, recording the decline, and never re-sends its key', async () => {
-    const { result, fake } = await charge([
-      { kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' },
-    ]);
+  it('ends a declined charge as failed when the policy has no retries, recording the decline, never re-sending its key', async () => {
+    const { result, fake } = await charge(
+      [{ kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' }],
+      async () => {},
+      { input: { dunning: { retryDelaysDays: [] } } },
+    );
     expect(result.outcome).toBe('failed');
     expect(result.failure).toMatchObject({
       code: 'card_declined',
@@ -272,6 +274,7 @@ describe('chargeCustomer', () => {
           .getCharge(input.orderId)
           .workflow.signal(stripeEventSignal, event('evt_auth_failed'));
       },
+      { input: { dunning: { retryDelaysDays: [] } } },
     );
     expect(result).toMatchObject({
       outcome: 'failed',

@@ -3,6 +3,7 @@
 // the same typed failures the real activities throw, so the workflow's branches are exercised.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { FinalActionRequest } from '../../src/activities/final-action.js';
 import type { BillingActivities } from '../../src/activities/index.js';
 import type {
   CancelPaymentIntentInput,
@@ -10,6 +11,7 @@ import type {
   CreatePaymentIntentInput,
 } from '../../src/activities/payment-intents.js';
 import { IntentStatus, type PaymentIntentSnapshot } from '../../src/shared/payment-intent.js';
+import type { CustomerNotification } from '../../src/shared/notifications.js';
 import { StripeFailureType, type StripeErrorInfo } from '../../src/shared/stripe-failures.js';
 
 /** What one confirm does. */
@@ -26,10 +28,29 @@ export type ConfirmScript =
   /** A 5xx; `moved` says whether the confirm took effect before Stripe failed. */
   | { kind: 'ambiguous'; moved: boolean };
 
+/** The activities chargeCustomer uses (the worker registers more, e.g. for webhooks). */
+export type ChargeActivities = Pick<
+  BillingActivities,
+  | 'createPaymentIntent'
+  | 'confirmPaymentIntent'
+  | 'retrievePaymentIntent'
+  | 'cancelPaymentIntent'
+  | 'findPaymentIntentForWorkflow'
+  | 'retrieveDefaultPaymentMethod'
+  | 'notifyCustomer'
+  | 'runFinalAction'
+>;
+
 export interface FakeStripe {
-  activities: BillingActivities;
-  /** Every call, in order, with its idempotency key where it has one. */
-  calls: { name: string; key?: string; paymentMethodId?: string | undefined }[];
+  activities: ChargeActivities;
+  /** Every call, in order, with its idempotency key where it has one and the server time. */
+  calls: { name: string; key?: string; paymentMethodId?: string | undefined; at: number }[];
+  /** Notifications sent (deduplicated by id, as a real notifier does). */
+  notifications: (CustomerNotification & { at: number })[];
+  /** Final actions run. */
+  finalActions: FinalActionRequest[];
+  /** What `retrieveDefaultPaymentMethod` answers. */
+  defaultPaymentMethod: string | null;
   intent(): PaymentIntentSnapshot;
   /** Changes the intent as if the customer or bank did something outside the workflow. */
   setStatus(
@@ -61,6 +82,8 @@ export interface FakeOptions {
 
 export function createFakeStripe(script: ConfirmScript[], options: FakeOptions = {}): FakeStripe {
   const calls: FakeStripe['calls'] = [];
+  const notifications: FakeStripe['notifications'] = [];
+  const finalActions: FinalActionRequest[] = [];
   let intent: PaymentIntentSnapshot | undefined;
   let charges = 0;
   let settlement: { at: number; to: 'succeeded' | 'requires_payment_method' } | undefined;
@@ -104,9 +127,9 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     charges++;
   };
 
-  const activities: BillingActivities = {
+  const activities: ChargeActivities = {
     async createPaymentIntent(input: CreatePaymentIntentInput) {
-      calls.push({ name: 'create', key: input.idempotencyKey });
+      calls.push({ name: 'create', key: input.idempotencyKey, at: serverNow() });
       const ambiguous = options.createAmbiguous;
       options.createAmbiguous = undefined;
       if (ambiguous && !ambiguous.created)
@@ -130,6 +153,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
         name: 'confirm',
         key: input.idempotencyKey,
         paymentMethodId: input.paymentMethodId,
+        at: serverNow(),
       });
       const replay = keysSeen.get(input.idempotencyKey);
       if (replay) return replay;
@@ -177,7 +201,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       return result;
     },
     async retrievePaymentIntent(id: string) {
-      calls.push({ name: 'retrieve' });
+      calls.push({ name: 'retrieve', at: serverNow() });
       if (id !== intent?.id)
         throw failure(StripeFailureType.invalidRequest, {
           statusCode: 404,
@@ -186,7 +210,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       return current();
     },
     async cancelPaymentIntent(input: CancelPaymentIntentInput) {
-      calls.push({ name: 'cancel', key: input.idempotencyKey });
+      calls.push({ name: 'cancel', key: input.idempotencyKey, at: serverNow() });
       const now = current();
       if (now.status === IntentStatus.succeeded || now.status === IntentStatus.processing) {
         throw failure(StripeFailureType.unexpectedState, {
@@ -196,8 +220,20 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       intent = { ...now, status: IntentStatus.canceled };
       return intent;
     },
+    async retrieveDefaultPaymentMethod() {
+      calls.push({ name: 'defaultPaymentMethod', at: serverNow() });
+      return fake.defaultPaymentMethod;
+    },
+    async notifyCustomer(n: CustomerNotification) {
+      const duplicate = notifications.some((sent) => sent.id === n.id);
+      if (!duplicate) notifications.push({ ...n, at: serverNow() });
+      return { id: n.id, duplicate };
+    },
+    async runFinalAction(request: FinalActionRequest) {
+      finalActions.push(request);
+    },
     async findPaymentIntentForWorkflow() {
-      calls.push({ name: 'find' });
+      calls.push({ name: 'find', at: serverNow() });
       return intent ?? null;
     },
   };
@@ -205,6 +241,9 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
   const fake: FakeStripe = {
     activities,
     calls,
+    notifications,
+    finalActions,
+    defaultPaymentMethod: null,
     intent: () => current(false),
     setStatus(status, error) {
       intent = { ...current(false), status, lastPaymentError: error };

@@ -1,0 +1,218 @@
+// The dunning campaign on the time-skipping server: weeks of virtual time per test, every
+// attempt's time and key, notifications, early retries, the 30-day cap and continue-as-new.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BillingClient, type ChargeInput } from '../../src/client/index.js';
+import { DEFAULT_RETRY_DELAYS_DAYS, jitterMs, type DunningOverride } from '../../src/shared/dunning.js';
+import { chargeWorkflowId } from '../../src/shared/ids.js';
+import { IntentStatus } from '../../src/shared/payment-intent.js';
+import { stripeEventSignal, type ChargeResult, type ChargeStatus } from '../../src/workflows/messages.js';
+import { createTimeSkippingEnv, createTimeSkippingWorker, uniqueTaskQueue } from '../helpers/temporal.js';
+import { createFakeStripe, type ConfirmScript, type FakeStripe } from './fake-stripe.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const DAY = 24 * 3600 * 1000;
+const soft: ConfirmScript = { kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' };
+const hard: ConfirmScript = { kind: 'decline', declineCode: 'stolen_card', adviceCode: 'do_not_try_again' };
+let seq = 0;
+
+interface Campaign {
+  fake: FakeStripe;
+  input: ChargeInput;
+  workflowId: string;
+  result: ChargeResult;
+  /** Server time the workflow started. */
+  startedAt: number;
+  billing: BillingClient;
+}
+
+async function campaign(
+  script: ConfirmScript[],
+  during: (ctx: { billing: BillingClient; input: ChargeInput; fake: FakeStripe; workflowId: string }) => Promise<void> = async () => {},
+  dunning?: DunningOverride,
+): Promise<Campaign> {
+  const taskQueue = uniqueTaskQueue('dunning');
+  const fake = createFakeStripe(script);
+  const worker = await createTimeSkippingWorker(env, taskQueue, { activities: fake.activities });
+  const billing = new BillingClient(env.client, { taskQueue });
+  const input: ChargeInput = { orderId: `d-${Date.now()}-${seq++}`, customerId: 'cus_dunning', amount: 1500, currency: 'eur', paymentMethodId: 'pm_card_visa', ...(dunning && { dunning }) };
+  const workflowId = chargeWorkflowId(input.orderId);
+  return worker.runUntil(async () => {
+    const handle = await billing.startCharge(input);
+    await during({ billing, input, fake, workflowId });
+    const result = await handle.result();
+    const { startTime } = await handle.workflow.describe();
+    return { fake, input, workflowId, result, startedAt: startTime.getTime(), billing };
+  });
+}
+
+async function until(billing: BillingClient, orderId: string, predicate: (s: ChargeStatus) => boolean): Promise<ChargeStatus> {
+  for (let i = 0; i < 500; i++) {
+    const status = await billing.getCharge(orderId).status();
+    if (predicate(status)) return status;
+    await env.sleep('10 minutes');
+  }
+  throw new Error(`status of ${orderId} never satisfied the predicate`);
+}
+
+const confirms = (fake: FakeStripe) => fake.calls.filter((c) => c.name === 'confirm');
+
+describe('dunning', () => {
+  it('runs the full default campaign to give-up: 8 attempts over 14 days, then cancel, final action and notice', async () => {
+    const run = await campaign(Array.from({ length: 8 }, () => soft));
+    const { fake, workflowId, result, startedAt } = run;
+    expect(result).toMatchObject({ outcome: 'failed', attempts: 8, failure: { declineCode: 'insufficient_funds' } });
+
+    // Every attempt: the same intent, the next key, at the scheduled day plus deterministic jitter.
+    const attempts = confirms(fake);
+    expect(attempts.map((c) => c.key)).toEqual(attempts.map((_, n) => `db/${workflowId}/confirm/${n}`));
+    let expected = startedAt;
+    const offsets = attempts.map((c, n) => {
+      if (n > 0) expected = attempts[n - 1]!.at + DEFAULT_RETRY_DELAYS_DAYS[n - 1]! * DAY + jitterMs(workflowId, n, 60);
+      return [c.at - expected, n === 0 ? 0 : expected - startedAt];
+    });
+    for (const [drift] of offsets) expect(Math.abs(drift!)).toBeLessThan(5_000);
+    const lastDay = (attempts.at(-1)!.at - startedAt) / DAY;
+    expect(lastDay).toBeGreaterThanOrEqual(14);
+    expect(lastDay).toBeLessThan(14.5);
+
+    expect(fake.notifications.map((n) => [n.kind, n.attempt])).toEqual([
+      ['payment_failed', 1],
+      ['final_warning', 7],
+      ['gave_up', 8],
+    ]);
+    expect(Math.abs(Date.parse(fake.notifications[0]?.nextAttemptAt ?? '') - attempts[1]!.at)).toBeLessThan(5_000);
+    expect(fake.calls.filter((c) => c.name === 'cancel').map((c) => c.key)).toEqual([`db/${workflowId}/cancel/0`]);
+    expect(fake.finalActions).toEqual([
+      expect.objectContaining({ id: `db/${workflowId}/final/0`, action: 'mark_uncollectible', reason: 'gave_up', orderId: run.input.orderId }),
+    ]);
+    expect(fake.charges()).toBe(0);
+  });
+
+  it('recovers a soft decline on attempt 3, and tells the customer so', async () => {
+    const { result, fake } = await campaign([soft, soft, { kind: 'succeed' }]);
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 3 });
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
+    expect(fake.charges()).toBe(1);
+  });
+
+  it('never retries a hard-declined card; a card added on day 4 is tried at once and succeeds', async () => {
+    let addedAt = 0;
+    const { result, fake, startedAt } = await campaign([hard, { kind: 'succeed' }], async ({ billing, input, workflowId }) => {
+      await until(billing, input.orderId, (s) => s.state === 'dunning');
+      await env.sleep('4 days');
+      addedAt = await env.currentTimeMs();
+      await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_pm', type: 'payment_method.attached', created: 1, objectId: 'pm_card_mastercard' });
+    });
+    expect(result.outcome).toBe('succeeded');
+    const attempts = confirms(fake);
+    expect(attempts.map((c) => c.paymentMethodId)).toEqual(['pm_card_visa', 'pm_card_mastercard']);
+    expect(attempts[1]!.at - addedAt).toBeLessThan(60_000);
+    expect(attempts[1]!.at - startedAt).toBeGreaterThanOrEqual(4 * DAY);
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
+  });
+
+  it('a hard decline with no new card gives up when the campaign window ends', async () => {
+    const { result, fake, startedAt } = await campaign([hard]);
+    expect(result.outcome).toBe('failed');
+    expect(confirms(fake)).toHaveLength(1);
+    const cancel = fake.calls.find((c) => c.name === 'cancel')!;
+    expect((cancel.at - startedAt) / DAY).toBeGreaterThanOrEqual(14);
+  });
+
+  it('adopts the default method a customer.updated event points at, and ignores an unchanged one', async () => {
+    const { result, fake } = await campaign([hard, { kind: 'succeed' }], async ({ billing, input, workflowId, fake }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await until(billing, input.orderId, (s) => s.state === 'dunning');
+      fake.defaultPaymentMethod = 'pm_card_visa'; // the same card that failed: nothing to retry
+      await handle.signal(stripeEventSignal, { id: 'evt_c1', type: 'customer.updated', created: 1, objectId: 'cus_dunning' });
+      await env.sleep('1 day');
+      fake.defaultPaymentMethod = 'pm_card_amex';
+      await handle.signal(stripeEventSignal, { id: 'evt_c2', type: 'customer.updated', created: 2, objectId: 'cus_dunning' });
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect(confirms(fake).map((c) => c.paymentMethodId)).toEqual(['pm_card_visa', 'pm_card_amex']);
+  });
+
+  it('retryNow during a scheduled wait attempts at once; without a new card it is refused after a hard decline', async () => {
+    let refused: unknown;
+    const { result, fake, startedAt } = await campaign([soft, { kind: 'succeed' }], async ({ billing, input }) => {
+      await until(billing, input.orderId, (s) => s.state === 'dunning');
+      await env.sleep('3 hours');
+      expect(await billing.getCharge(input.orderId).retryNow()).toEqual({ accepted: true });
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect((confirms(fake)[1]!.at - startedAt) / DAY).toBeLessThan(1);
+
+    await campaign([hard, { kind: 'succeed' }], async ({ billing, input }) => {
+      await until(billing, input.orderId, (s) => s.state === 'dunning');
+      refused = await billing.getCharge(input.orderId).retryNow();
+      await billing.getCharge(input.orderId).retryNow({ paymentMethodId: 'pm_card_visa_debit' });
+    });
+    expect(refused).toMatchObject({ accepted: false, reason: expect.stringMatching(/stolen_card.*paymentMethodId/) });
+  });
+
+  it('cancel mid-campaign cancels the intent, runs the final action and tells the customer', async () => {
+    const { result, fake } = await campaign([soft, soft], async ({ billing, input }) => {
+      await until(billing, input.orderId, (s) => s.state === 'dunning' && s.attempt === 2);
+      await billing.getCharge(input.orderId).cancel('order withdrawn');
+    });
+    expect(result.outcome).toBe('canceled');
+    expect(fake.intent().status).toBe('canceled');
+    expect(fake.finalActions).toEqual([expect.objectContaining({ reason: 'canceled: order withdrawn' })]);
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'gave_up']);
+  });
+
+  it('asks the customer to act when a retry needs authentication, and succeeds once they do', async () => {
+    const { result, fake } = await campaign([soft, { kind: 'requires_action' }], async ({ billing, input, fake, workflowId }) => {
+      await until(billing, input.orderId, (s) => s.state === 'requires_action');
+      fake.setStatus(IntentStatus.succeeded);
+      await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_auth', type: 'payment_intent.succeeded', created: 1, objectId: 'pi_fake_1' });
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'action_required', 'recovered']);
+  });
+
+  it('holds the attempts-per-30-days cap under a policy that would exceed it', async () => {
+    const { fake, result } = await campaign(
+      Array.from({ length: 12 }, () => soft),
+      async () => {},
+      { retryDelaysDays: Array.from({ length: 11 }, () => 1), maxAttemptsPer30Days: 5, jitterMinutes: 0 },
+    );
+    expect(result.outcome).toBe('failed');
+    const times = confirms(fake).map((c) => c.at);
+    expect(times).toHaveLength(12);
+    for (const t of times) {
+      expect(times.filter((u) => u > t - 30 * DAY && u <= t).length).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('continues as new mid-campaign with keys, counts and seen events preserved, and the new run replays', async () => {
+    const { fake, result, workflowId } = await campaign(
+      [soft, soft, soft, soft, { kind: 'succeed' }],
+      async ({ billing, input, workflowId }) => {
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_once', type: 'charge.updated', created: 1, objectId: 'ch_1' });
+      },
+      { continueAsNewAfterEvents: 50, jitterMinutes: 0 },
+    );
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 5 });
+    const keys = confirms(fake).map((c) => c.key);
+    expect(keys).toEqual([0, 1, 2, 3, 4].map((n) => `db/${workflowId}/confirm/${n}`));
+    expect(fake.calls.filter((c) => c.name === 'create')).toHaveLength(1);
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
+
+    const handle = env.client.workflow.getHandle(workflowId);
+    const { raw } = await handle.describe();
+    expect(raw.workflowExecutionInfo?.firstRunId).not.toBe(raw.workflowExecutionInfo?.execution?.runId);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), workflowId);
+  });
+});
