@@ -62,6 +62,27 @@ export const configSchema = z.object({
     .default('127.0.0.1')
     .describe('Address the webhook receiver binds.'),
   WEBHOOK_PORT: port(3000).describe('Port of the webhook receiver.'),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int('must be a whole number of bytes')
+    .min(1024, 'must be at least 1024 bytes')
+    .max(16 * 1024 * 1024, 'must be at most 16 MiB')
+    .default(1024 * 1024)
+    .describe('Largest webhook body the receiver accepts; larger ones get 413.'),
+  WEBHOOK_DEADLINE_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100 ms')
+    .max(9000, 'must be at most 9000 ms (Stripe stops waiting at about 10 s)')
+    .default(5000)
+    .describe('Deadline for the Temporal calls of one webhook; past it the receiver answers 503.'),
+  BACKFILL_INTERVAL_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1 minute')
+    .max(24 * 60, 'must be at most 1440 minutes (one day)')
+    .default(15)
+    .describe('How often the backfill Schedule pages Stripe’s Events API for missed events.'),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
   WORKFLOW_BUNDLE_PATH: optionalString.describe(

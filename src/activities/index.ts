@@ -1,19 +1,29 @@
 // The activity factory: every activity the `billing` worker registers, built over injected
 // dependencies so tests pass real or fake ones as plain arguments.
 import type Stripe from 'stripe';
+import type { Notifier } from '../notifications/notifier.js';
+import { OutboxNotifier } from '../notifications/outbox.js';
+import { createEventActivities, type RoutingTarget } from './events.js';
 import { createFinalActionActivities, type FinalActionHook } from './final-action.js';
+import { createNotificationActivities } from './notifications.js';
 import { createPaymentIntentActivities } from './payment-intents.js';
 
 export interface ActivityDependencies {
   stripe: Stripe;
   /** The application's final action for campaigns that end unpaid (default: logged). */
   finalAction?: FinalActionHook;
+  /** Temporal client for the event-routing activities; default: the worker's own (activity context). */
+  temporal?: RoutingTarget;
+  /** Customer notifications; default: an `OutboxNotifier` at the default path (see createNotifier). */
+  notifier?: Notifier;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createPaymentIntentActivities(deps.stripe),
     ...createFinalActionActivities(deps.finalAction),
+    ...createEventActivities(deps.stripe, deps.temporal),
+    ...createNotificationActivities(deps.notifier ?? new OutboxNotifier()),
   };
 }
 

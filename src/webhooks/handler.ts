@@ -1,0 +1,158 @@
+// The framework-agnostic webhook handler: (raw body, headers) → { status, body }. Verifies,
+// routes, and answers 200 only once Temporal accepted the signal(s) (invariant 5); 400/413 for
+// bad requests (nothing sent, nothing secret logged); 503 when Temporal fails or is too slow.
+import type { Client } from '@temporalio/client';
+import { toRoutedEvent } from './event.js';
+import { createEventRouter, type RouteResult } from './route.js';
+import { RejectionReason, verifyStripeWebhook } from './verify.js';
+
+/** What the handler needs from a request. Header names are matched case-insensitively. */
+export interface WebhookRequest {
+  /** The body exactly as received: a parsed-and-reserialised body never verifies. */
+  rawBody: Uint8Array | string;
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+/** What to answer; `body` is JSON. */
+export interface WebhookResponse {
+  status: 200 | 400 | 413 | 503;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A pino-compatible logger subset. */
+export interface WebhookLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface WebhookHandlerOptions {
+  client: Client;
+  /** Signing secrets (`whsec_…`); several during a rotation. At least one is required. */
+  secrets: readonly string[];
+  /** Task queue of the billing worker (the unmatched-events workflow runs there). */
+  taskQueue: string;
+  unmatchedWorkflowId?: string;
+  /** Largest accepted body; default {@link DEFAULT_BODY_LIMIT_BYTES}. */
+  bodyLimitBytes?: number;
+  /** Deadline for all Temporal calls of one request; default {@link DEFAULT_DEADLINE_MS}. */
+  deadlineMs?: number;
+  toleranceSeconds?: number;
+  /** Clock for the signature window, ms; default `Date.now`. */
+  now?: () => number;
+  logger?: WebhookLogger;
+}
+
+/** Stripe's event payloads are far smaller; anything above is not from Stripe. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Stripe waits up to ~10 s for an answer; answer 503 well before that so it redelivers. */
+export const DEFAULT_DEADLINE_MS = 5000;
+
+const silent: WebhookLogger = { info: () => {}, warn: () => {}, error: () => {} };
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+function respond(status: WebhookResponse['status'], body: object): WebhookResponse {
+  return { status, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
+}
+
+function header(headers: WebhookRequest['headers'], name: string): string | undefined | null {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    // Several Stripe-Signature headers: ambiguous, never picked from.
+    return value === undefined ? undefined : null;
+  }
+  return undefined;
+}
+
+function byteLength(body: Uint8Array | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
+/** Summary of a route result for the response and the log (ids only). */
+function describeRoute(result: RouteResult): Record<string, unknown> {
+  return 'workflowIds' in result
+    ? { delivery: result.delivery, workflowIds: result.workflowIds }
+    : { delivery: result.delivery, reason: result.reason };
+}
+
+/**
+ * Creates the handler. It never sleeps or retries: a bad request is answered at once, and a
+ * Temporal call that fails or outlives the deadline turns into a 503 (Stripe redelivers).
+ */
+export function createStripeWebhookHandler(
+  options: WebhookHandlerOptions,
+): (request: WebhookRequest) => Promise<WebhookResponse> {
+  const secrets = options.secrets.filter((s) => s !== '');
+  if (secrets.length === 0)
+    throw new Error(
+      'the webhook handler needs at least one signing secret (STRIPE_WEBHOOK_SECRET=whsec_…); it never accepts unsigned events',
+    );
+  const {
+    client,
+    bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
+    deadlineMs = DEFAULT_DEADLINE_MS,
+    logger = silent,
+  } = options;
+  const router = createEventRouter({
+    client,
+    taskQueue: options.taskQueue,
+    ...(options.unmatchedWorkflowId !== undefined && {
+      unmatchedWorkflowId: options.unmatchedWorkflowId,
+    }),
+  });
+
+  return async function handleStripeWebhook(request) {
+    const size = byteLength(request.rawBody);
+    if (size > bodyLimitBytes) {
+      logger.warn({ reason: RejectionReason.bodyTooLarge, size }, 'webhook rejected');
+      return respond(413, {
+        error: RejectionReason.bodyTooLarge,
+        message: `body is ${size} bytes; the limit is ${bodyLimitBytes}`,
+      });
+    }
+    const signature = header(request.headers, 'stripe-signature');
+    const verified =
+      signature === null
+        ? ({
+            ok: false,
+            reason: RejectionReason.malformedSignature,
+            message: 'more than one Stripe-Signature header',
+          } as const)
+        : verifyStripeWebhook(request.rawBody, signature, {
+            secrets,
+            ...(options.now !== undefined && { now: options.now }),
+            ...(options.toleranceSeconds !== undefined && {
+              toleranceSeconds: options.toleranceSeconds,
+            }),
+          });
+    if (!verified.ok) {
+      // The reason only: never the header value, the body or a secret.
+      logger.warn({ reason: verified.reason }, 'webhook rejected');
+      return respond(400, { error: verified.reason, message: verified.message });
+    }
+
+    const event = toRoutedEvent(verified.event);
+    const started = Date.now();
+    try {
+      const result = await client.withDeadline(started + deadlineMs, () => router.route(event));
+      const fields = {
+        eventId: event.signal.id,
+        type: event.signal.type,
+        ...describeRoute(result),
+      };
+      logger.info({ ...fields, ms: Date.now() - started }, 'webhook routed');
+      return respond(200, { received: true, ...fields });
+    } catch (error) {
+      logger.error(
+        { eventId: event.signal.id, type: event.signal.type, err: error, ms: Date.now() - started },
+        'webhook not recorded: Temporal unavailable; Stripe will redeliver',
+      );
+      return respond(503, {
+        error: 'temporal_unavailable',
+        message: 'the event could not be recorded; retry later',
+      });
+    }
+  };
+}

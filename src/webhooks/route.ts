@@ -1,0 +1,189 @@
+// Routing of a verified event to the workflows it is about, in the order DESIGN.md gives:
+// PaymentIntent events by `metadata.workflow_id`, then by the `BillingPaymentIntentId` search
+// attribute; customer-level events to every open charge of the customer; the rest (and
+// anything not yet findable: visibility lags) to the unmatched-events workflow.
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { orderIdFromWorkflowId } from '../shared/ids.js';
+import { BillingCustomerId, BillingPaymentIntentId } from '../shared/search-attributes.js';
+import {
+  RouteKind,
+  UNMATCHED_EVENTS_WORKFLOW_ID,
+  type RoutedStripeEvent,
+  type UnmatchedStripeEvent,
+} from '../shared/stripe-events.js';
+import { stripeEventSignal } from '../workflows/messages.js';
+import { unmatchedEventSignal, type unmatchedEvents } from '../workflows/unmatched-events.js';
+
+/** How an event was made durable. */
+export const Delivery = {
+  /** Signalled to the open workflow(s) it is about. */
+  workflow: 'workflow',
+  /** Every workflow it is about has ended (its outcome is already in history): nothing to wake. */
+  closed: 'closed',
+  /** Recorded, by signal-with-start, in the unmatched-events workflow. */
+  unmatched: 'unmatched',
+  /** Not delivered anywhere (only when the caller asked for no fallback). */
+  undelivered: 'undelivered',
+} as const;
+export type Delivery = (typeof Delivery)[keyof typeof Delivery];
+
+/** Which lookup found the target. */
+export const MatchedBy = {
+  metadata: 'metadata',
+  searchAttribute: 'search_attribute',
+  customer: 'customer',
+} as const;
+export type MatchedBy = (typeof MatchedBy)[keyof typeof MatchedBy];
+
+export type RouteResult =
+  | { delivery: typeof Delivery.workflow; workflowIds: string[]; matchedBy: MatchedBy }
+  | { delivery: typeof Delivery.closed; workflowIds: string[] }
+  | { delivery: typeof Delivery.unmatched; reason: string }
+  | { delivery: typeof Delivery.undelivered; reason: string };
+
+export interface EventRouterOptions {
+  client: Client;
+  /** Task queue the unmatched-events workflow is started on (the billing worker's). */
+  taskQueue: string;
+  /** Default {@link UNMATCHED_EVENTS_WORKFLOW_ID}; tests use their own. */
+  unmatchedWorkflowId?: string;
+}
+
+/** What to do with an event no workflow takes: record it as unmatched, or report it undelivered. */
+export type Fallback = 'unmatched' | 'none';
+
+/** Open charges of one customer signalled at once, at most; more are signalled in waves. */
+const SIGNAL_CONCURRENCY = 16;
+/** Charges a customer-level event wakes, at most (a customer rarely has more than a few open). */
+const MAX_CUSTOMER_CHARGES = 1000;
+
+type Outcome = 'signalled' | 'closed';
+
+/**
+ * A router over a Temporal client. `route` resolves once every signal it sent was accepted by
+ * the Temporal server, and rejects on any Temporal error (the caller answers 503 and Stripe
+ * redelivers; duplicates are deduped by the workflows).
+ */
+export function createEventRouter({
+  client,
+  taskQueue,
+  unmatchedWorkflowId = UNMATCHED_EVENTS_WORKFLOW_ID,
+}: EventRouterOptions) {
+  async function signal(workflowId: string, event: RoutedStripeEvent): Promise<Outcome> {
+    try {
+      await client.workflow.getHandle(workflowId).signal(stripeEventSignal, event.signal);
+      return 'signalled';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'closed';
+      throw error;
+    }
+  }
+
+  /** Signals every id; `undefined` when none was open. */
+  async function signalAll(
+    workflowIds: string[],
+    event: RoutedStripeEvent,
+    matchedBy: MatchedBy,
+  ): Promise<RouteResult> {
+    const signalled: string[] = [];
+    for (let i = 0; i < workflowIds.length; i += SIGNAL_CONCURRENCY) {
+      const wave = workflowIds.slice(i, i + SIGNAL_CONCURRENCY);
+      const outcomes = await Promise.all(wave.map((id) => signal(id, event)));
+      wave.forEach((id, j) => outcomes[j] === 'signalled' && signalled.push(id));
+    }
+    return signalled.length > 0
+      ? { delivery: Delivery.workflow, workflowIds: signalled, matchedBy }
+      : { delivery: Delivery.closed, workflowIds };
+  }
+
+  /** Charge workflows matching a visibility query: open ones, and closed ones. */
+  async function findCharges(query: string): Promise<{ open: string[]; closed: string[] }> {
+    const open: string[] = [];
+    const closed: string[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
+      if (orderIdFromWorkflowId(execution.workflowId) === undefined) continue;
+      (execution.status.name === 'RUNNING' ? open : closed).push(execution.workflowId);
+      if (open.length + closed.length >= MAX_CUSTOMER_CHARGES) break;
+    }
+    return { open: [...new Set(open)], closed: [...new Set(closed)] };
+  }
+
+  /** Whether a workflow with this id ever ran (and has ended). */
+  async function hasEnded(workflowId: string): Promise<boolean> {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      return description.status.name !== 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async function routeToWorkflows(event: RoutedStripeEvent): Promise<RouteResult | string> {
+    const { route } = event;
+    switch (route.kind) {
+      case RouteKind.paymentIntent: {
+        if (route.workflowId !== undefined) {
+          const outcome = await signal(route.workflowId, event);
+          if (outcome === 'signalled')
+            return {
+              delivery: Delivery.workflow,
+              workflowIds: [route.workflowId],
+              matchedBy: MatchedBy.metadata,
+            };
+          if (await hasEnded(route.workflowId))
+            return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
+          // The id in the metadata never ran here (another environment, or a typo): look it up.
+        }
+        const { open, closed } = await findCharges(
+          `WorkflowType = 'chargeCustomer' AND ${BillingPaymentIntentId.name} = '${route.paymentIntentId}'`,
+        );
+        if (open.length > 0) return signalAll(open, event, MatchedBy.searchAttribute);
+        if (closed.length > 0) return { delivery: Delivery.closed, workflowIds: closed };
+        return `no charge workflow has ${BillingPaymentIntentId.name} = ${route.paymentIntentId} (yet)`;
+      }
+      case RouteKind.customer: {
+        if (route.customerId === undefined) return 'the event does not name its customer';
+        const { open } = await findCharges(
+          `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running' AND ${BillingCustomerId.name} = '${route.customerId}'`,
+        );
+        if (open.length > 0) {
+          const result = await signalAll(open, event, MatchedBy.customer);
+          if (result.delivery === Delivery.workflow) return result;
+        }
+        return `no open charge of customer ${route.customerId}`;
+      }
+      case RouteKind.other:
+        return `no workflow handles ${event.signal.type}`;
+    }
+  }
+
+  return {
+    unmatchedWorkflowId,
+
+    /** Delivers `event` (see {@link RouteResult}); with `fallback: 'unmatched'` nothing is left undelivered. */
+    async route(
+      event: RoutedStripeEvent,
+      { fallback = 'unmatched' }: { fallback?: Fallback } = {},
+    ): Promise<RouteResult> {
+      const result = await routeToWorkflows(event);
+      if (typeof result !== 'string') return result;
+      if (fallback === 'none') return { delivery: Delivery.undelivered, reason: result };
+      await client.workflow.signalWithStart<typeof unmatchedEvents, [UnmatchedStripeEvent]>(
+        'unmatchedEvents',
+        {
+          workflowId: unmatchedWorkflowId,
+          taskQueue,
+          args: [{}],
+          signal: unmatchedEventSignal,
+          signalArgs: [{ ...event, reason: result }],
+        },
+      );
+      return { delivery: Delivery.unmatched, reason: result };
+    },
+  };
+}
+
+/** The router `createEventRouter` returns. */
+export type EventRouter = ReturnType<typeof createEventRouter>;
