@@ -41,7 +41,8 @@ export const chargeInputSchema = z.strictObject({
   /** Overrides of the dunning policy for this charge (see DunningPolicy). */
   dunning: dunningOverrideSchema.optional(),
 });
-export type ChargeInput = z.infer<typeof chargeInputSchema>;
+/** What app code passes (defaults not yet applied). */
+export type ChargeInput = z.input<typeof chargeInputSchema>;
 
 /** The compact event the receiver signals (DESIGN.md, Contracts): a wake-up, not the truth. */
 export const stripeEventSignalSchema = z.object({

@@ -13,12 +13,12 @@ import {
 } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { testServerExecutable } from '../../src/embedded/servers.js';
 import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
 
-const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
-const INDEXED_VALUE_TYPE: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
+const INDEXED_VALUE_TYPE: Record<SearchAttributeType, proto.temporal.api.enums.v1.IndexedValueType> = {
   [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -99,13 +99,18 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     console.warn('time-skipping server did not start on the first try; retrying once', first);
     env = await create();
   }
+  await registerSearchAttributes(env);
+  return env;
+}
+
+/** Registers the project's search attributes (the dev server gets them at start-up instead). */
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
       billingSearchAttributes.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]]),
     ),
   });
-  return env;
 }
 
 /** A worker for a time-skipping environment, on the shared bundle. */
