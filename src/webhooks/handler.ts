@@ -72,9 +72,18 @@ function byteLength(body: Uint8Array | string): number {
 
 /** Summary of a route result for the response and the log (ids only). */
 function describeRoute(result: RouteResult): Record<string, unknown> {
-  return 'workflowIds' in result
-    ? { delivery: result.delivery, workflowIds: result.workflowIds }
-    : { delivery: result.delivery, reason: result.reason };
+  switch (result.delivery) {
+    case 'workflow':
+      return {
+        delivery: result.delivery,
+        workflowIds: result.workflowIds,
+        matchedBy: result.matchedBy,
+      };
+    case 'closed':
+      return { delivery: result.delivery, workflowIds: result.workflowIds };
+    default:
+      return { delivery: result.delivery, reason: result.reason };
+  }
 }
 
 /**
