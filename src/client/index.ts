@@ -8,6 +8,11 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { z } from 'zod';
+import {
+  dunningOverrideSchema,
+  resolveDunningPolicy,
+  type DunningOverride,
+} from '../shared/dunning.js';
 import { chargeWorkflowId } from '../shared/ids.js';
 import {
   cancelSchema,
@@ -92,17 +97,25 @@ export class ChargeHandle {
 export interface BillingClientOptions {
   /** Task queue of the billing worker (DESIGN.md: `billing`). */
   taskQueue?: string;
+  /**
+   * This deployment's dunning policy (e.g. `loadConfig().DUNNING_POLICY`); a charge's own
+   * `dunning` overrides it field by field. The resolved policy travels in the workflow input.
+   */
+  dunning?: DunningOverride;
 }
 
 /** App-facing entry point over a Temporal `Client`. */
 export class BillingClient {
   readonly taskQueue: string;
+  private readonly dunning: DunningOverride | undefined;
 
   constructor(
     readonly client: Client,
     options: BillingClientOptions = {},
   ) {
     this.taskQueue = options.taskQueue ?? 'billing';
+    this.dunning =
+      options.dunning && parse(dunningOverrideSchema, options.dunning, 'dunning policy');
   }
 
   /**
@@ -116,7 +129,13 @@ export class BillingClient {
    * `retryNow` before the charge ends.
    */
   async startCharge(input: ChargeInput): Promise<ChargeHandle> {
-    const valid = parse(chargeInputSchema, input, 'charge input');
+    const parsed = parse(chargeInputSchema, input, 'charge input');
+    const valid = {
+      ...parsed,
+      ...((this.dunning || parsed.dunning) && {
+        dunning: resolveDunningPolicy(this.dunning, parsed.dunning),
+      }),
+    };
     const workflowId = chargeWorkflowId(valid.orderId);
     try {
       const handle = await this.client.workflow.start<typeof chargeCustomer>('chargeCustomer', {

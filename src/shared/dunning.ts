@@ -64,51 +64,76 @@ export const NotifyFailures = { first: 'first', every: 'every', never: 'never' }
 /** Stripe's recommended Smart Retries default: 8 tries within 2 weeks (days after each failure). */
 export const DEFAULT_RETRY_DELAYS_DAYS = [1, 2, 2, 2, 2, 2, 3];
 
-export const dunningPolicySchema = z.strictObject({
+// Each field once, without defaults: the override schema is exactly these, all optional; the
+// policy schema adds the defaults. (A `.partial()` of defaulted fields would fill them in and
+// let an override silently reset fields it never mentioned.)
+const fields = {
   retryDelaysDays: z
     .array(z.number().positive('retry delays must be positive (days; fractions allowed)').max(60))
     .max(30, 'at most 30 retries')
-    .default(DEFAULT_RETRY_DELAYS_DAYS)
-    .describe('Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s).'),
+    .describe(
+      'Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s).',
+    ),
   maxAttemptsPer30Days: z
     .number()
     .int()
     .min(1)
     .max(14, 'must stay below the card networks’ limit (Visa: 15 reattempts in 30 days)')
-    .default(8)
     .describe('Hard cap on payment attempts in any 30-day window; later attempts are delayed.'),
   jitterMinutes: z
     .number()
     .min(0)
     .max(24 * 60)
-    .default(60)
-    .describe('Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together.'),
-  hardDeclineCodes: z.array(z.string().min(1)).default([...HARD_DECLINE_CODES]),
-  actionRequiredDeclineCodes: z.array(z.string().min(1)).default([...ACTION_REQUIRED_DECLINE_CODES]),
-  notify: z
-    .strictObject({
-      paymentFailed: z.enum(NotifyFailures).default('first'),
-      actionRequired: z.boolean().default(true),
-      finalWarning: z.boolean().default(true),
-      recovered: z.boolean().default(true),
-      gaveUp: z.boolean().default(true),
-    })
-    .prefault({}),
+    .describe(
+      'Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together.',
+    ),
+  hardDeclineCodes: z.array(z.string().min(1)),
+  actionRequiredDeclineCodes: z.array(z.string().min(1)),
   finalAction: z
     .string()
     .min(1)
-    .default('mark_uncollectible')
     .describe('Name passed to the final-action hook when the campaign gives up or is canceled.'),
   continueAsNewAfterEvents: z
     .number()
     .int()
     .min(50)
-    .default(2_000)
-    .describe('History length after which a campaign continues as new (also when the server suggests it).'),
+    .describe(
+      'History length after which a campaign continues as new (also when the server suggests it).',
+    ),
+};
+const notifyFields = {
+  paymentFailed: z.enum(NotifyFailures),
+  actionRequired: z.boolean(),
+  finalWarning: z.boolean(),
+  recovered: z.boolean(),
+  gaveUp: z.boolean(),
+};
+
+export const dunningPolicySchema = z.strictObject({
+  retryDelaysDays: fields.retryDelaysDays.default(DEFAULT_RETRY_DELAYS_DAYS),
+  maxAttemptsPer30Days: fields.maxAttemptsPer30Days.default(8),
+  jitterMinutes: fields.jitterMinutes.default(60),
+  hardDeclineCodes: fields.hardDeclineCodes.default([...HARD_DECLINE_CODES]),
+  actionRequiredDeclineCodes: fields.actionRequiredDeclineCodes.default([
+    ...ACTION_REQUIRED_DECLINE_CODES,
+  ]),
+  notify: z
+    .strictObject({
+      paymentFailed: notifyFields.paymentFailed.default('first'),
+      actionRequired: notifyFields.actionRequired.default(true),
+      finalWarning: notifyFields.finalWarning.default(true),
+      recovered: notifyFields.recovered.default(true),
+      gaveUp: notifyFields.gaveUp.default(true),
+    })
+    .prefault({}),
+  finalAction: fields.finalAction.default('mark_uncollectible'),
+  continueAsNewAfterEvents: fields.continueAsNewAfterEvents.default(2_000),
 });
 export type DunningPolicy = z.infer<typeof dunningPolicySchema>;
-/** A per-charge or per-deployment override: any subset of the policy. */
-export const dunningOverrideSchema = dunningPolicySchema.partial();
+/** A per-charge or per-deployment override: any subset of the policy, nothing filled in. */
+export const dunningOverrideSchema = z
+  .strictObject({ ...fields, notify: z.strictObject(notifyFields).partial() })
+  .partial();
 export type DunningOverride = z.input<typeof dunningOverrideSchema>;
 
 /** The default policy. */
@@ -121,7 +146,9 @@ export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)
     for (const [key, value] of Object.entries(override ?? {})) {
       if (value === undefined) continue;
       merged[key] =
-        key === 'notify' ? { ...(merged.notify as object | undefined), ...(value as object) } : value;
+        key === 'notify'
+          ? { ...(merged.notify as object | undefined), ...(value as object) }
+          : value;
     }
   }
   return dunningPolicySchema.parse(merged);
@@ -129,17 +156,29 @@ export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)
 
 /** Classifies a decline by the policy: advice code first, then the decline code, then `code`. */
 export function classifyDecline(
-  error: { code?: string | undefined; declineCode?: string | undefined; adviceCode?: string | undefined },
+  error: {
+    code?: string | undefined;
+    declineCode?: string | undefined;
+    adviceCode?: string | undefined;
+  },
   policy: Pick<DunningPolicy, 'hardDeclineCodes' | 'actionRequiredDeclineCodes'>,
 ): DeclineKind {
   const reason = error.declineCode ?? error.code ?? '';
-  if (policy.actionRequiredDeclineCodes.includes(reason) || error.code === 'authentication_required') {
+  if (
+    policy.actionRequiredDeclineCodes.includes(reason) ||
+    error.code === 'authentication_required'
+  ) {
     return DeclineKind.actionRequired;
   }
-  const advised = error.adviceCode ? (ADVICE as Record<string, DeclineKind>)[error.adviceCode] : undefined;
+  const advised = error.adviceCode
+    ? (ADVICE as Record<string, DeclineKind>)[error.adviceCode]
+    : undefined;
   if (advised) return advised;
   // `expired_card`, `incorrect_cvc`, … arrive as `code` with no decline code.
-  if (policy.hardDeclineCodes.includes(reason) || policy.hardDeclineCodes.includes(error.code ?? '')) {
+  if (
+    policy.hardDeclineCodes.includes(reason) ||
+    policy.hardDeclineCodes.includes(error.code ?? '')
+  ) {
     return DeclineKind.hard;
   }
   return DeclineKind.soft;

@@ -4,6 +4,7 @@ import {
   classifyDecline,
   DEFAULT_DUNNING_POLICY,
   DEFAULT_RETRY_DELAYS_DAYS,
+  dunningOverrideSchema,
   HARD_DECLINE_CODES,
   jitterMs,
   resolveDunningPolicy,
@@ -36,7 +37,9 @@ describe('classifyDecline', () => {
     ['authentication_required', undefined, 'action_required'],
     ['some_future_code', undefined, 'soft'],
   ] as const)('%s (advice %s) is %s', (declineCode, adviceCode, expected) => {
-    expect(classifyDecline({ code: 'card_declined', declineCode, adviceCode }, policy)).toBe(expected);
+    expect(classifyDecline({ code: 'card_declined', declineCode, adviceCode }, policy)).toBe(
+      expected,
+    );
   });
 
   it('classifies card errors that carry only a code (expired_card, incorrect_cvc) by the code', () => {
@@ -46,7 +49,8 @@ describe('classifyDecline', () => {
   });
 
   it('treats every code of the hard table as hard', () => {
-    for (const declineCode of HARD_DECLINE_CODES) expect(classifyDecline({ declineCode }, policy)).toBe('hard');
+    for (const declineCode of HARD_DECLINE_CODES)
+      expect(classifyDecline({ declineCode }, policy)).toBe('hard');
   });
 });
 
@@ -55,16 +59,40 @@ describe('the dunning policy', () => {
     expect(DEFAULT_RETRY_DELAYS_DAYS.length + 1).toBe(8);
     expect(DEFAULT_RETRY_DELAYS_DAYS.reduce((a, b) => a + b, 0)).toBe(14);
     expect(policy.maxAttemptsPer30Days).toBeLessThan(15);
-    expect(policy.notify).toEqual({ paymentFailed: 'first', actionRequired: true, finalWarning: true, recovered: true, gaveUp: true });
+    expect(policy.notify).toEqual({
+      paymentFailed: 'first',
+      actionRequired: true,
+      finalWarning: true,
+      recovered: true,
+      gaveUp: true,
+    });
   });
 
   it('merges overrides in order, field by field (notify too)', () => {
-    const merged = resolveDunningPolicy({ retryDelaysDays: [3, 3], notify: { recovered: false } }, { maxAttemptsPer30Days: 4 });
-    expect(merged).toMatchObject({ retryDelaysDays: [3, 3], maxAttemptsPer30Days: 4, notify: { recovered: false, gaveUp: true } });
+    const merged = resolveDunningPolicy(
+      { retryDelaysDays: [3, 3], notify: { recovered: false } },
+      { maxAttemptsPer30Days: 4 },
+    );
+    expect(merged).toMatchObject({
+      retryDelaysDays: [3, 3],
+      maxAttemptsPer30Days: 4,
+      notify: { recovered: false, gaveUp: true },
+    });
+  });
+
+  it('an override parsed on its own fills in nothing, so it cannot reset a deployment-level setting', () => {
+    const charge = dunningOverrideSchema.parse({ retryDelaysDays: [3] });
+    expect(charge).toEqual({ retryDelaysDays: [3] });
+    expect(resolveDunningPolicy({ maxAttemptsPer30Days: 4 }, charge)).toMatchObject({
+      retryDelaysDays: [3],
+      maxAttemptsPer30Days: 4,
+    });
   });
 
   it('rejects a cap at or above the card networks’ limit and non-positive delays, naming the field', () => {
-    expect(() => resolveDunningPolicy({ maxAttemptsPer30Days: 15 })).toThrow(/maxAttemptsPer30Days[\s\S]*card networks/);
+    expect(() => resolveDunningPolicy({ maxAttemptsPer30Days: 15 })).toThrow(
+      /maxAttemptsPer30Days[\s\S]*card networks/,
+    );
     expect(() => resolveDunningPolicy({ retryDelaysDays: [1, 0] })).toThrow(/retryDelaysDays/);
   });
 });
@@ -72,9 +100,12 @@ describe('the dunning policy', () => {
 describe('jitterMs', () => {
   it('is deterministic, within the bound, and spreads workflows apart', () => {
     expect(jitterMs('charge:a', 1, 60)).toBe(jitterMs('charge:a', 1, 60));
-    const spread = new Set(Array.from({ length: 200 }, (_, i) => Math.floor(jitterMs(`charge:${i}`, 1, 60) / 60_000)));
+    const spread = new Set(
+      Array.from({ length: 200 }, (_, i) => Math.floor(jitterMs(`charge:${i}`, 1, 60) / 60_000)),
+    );
     expect(spread.size).toBeGreaterThan(40);
-    for (let i = 0; i < 200; i++) expect(jitterMs(`charge:${i}`, 2, 60)).toBeLessThanOrEqual(3_600_000);
+    for (let i = 0; i < 200; i++)
+      expect(jitterMs(`charge:${i}`, 2, 60)).toBeLessThanOrEqual(3_600_000);
     expect(jitterMs('charge:a', 1, 0)).toBe(0);
   });
 });
