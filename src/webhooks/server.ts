@@ -33,11 +33,15 @@ export interface WebhookServer {
 /** Drained, not buffered, beyond the limit (so the client reads its 413); past this we hang up. */
 const DRAIN_FACTOR = 8;
 
-type Body = { ok: true; body: Buffer } | { ok: false; size: number };
+type Body =
+  | { ok: true; body: Buffer }
+  | { ok: false; size: number }
+  /** The client went away or sent broken framing: nothing to answer. */
+  | { ok: false; aborted: true };
 
 /** Reads the body up to `limit` bytes; a larger one is drained (up to a bound) and reported. */
 function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -51,7 +55,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
     req.on('end', () =>
       resolve(size <= limit ? { ok: true, body: Buffer.concat(chunks) } : { ok: false, size }),
     );
-    req.on('error', reject);
+    req.on('error', () => resolve({ ok: false, aborted: true }));
   });
 }
 
@@ -89,6 +93,10 @@ export async function startWebhookServer({
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
     const body = await readBody(req, bodyLimitBytes);
+    if ('aborted' in body) {
+      res.destroy();
+      return;
+    }
     if (!body.ok) {
       return sendJson(
         res,
