@@ -91,6 +91,52 @@ export const configSchema = z.object({
   TEMPORAL_DB_FILE: optionalString.describe(
     'SQLite file of the embedded dev server (`npm start`). Unset: `~/.cache/durable-billing/dev-server.db`.',
   ),
+  NOTIFIER: optionalString
+    .pipe(z.enum(['outbox', 'email'], { error: 'must be outbox or email' }).default('outbox'))
+    .describe(
+      'Customer notifier: `outbox` (records each notification in OUTBOX_PATH, sends nothing) or `email` (SMTP).',
+    ),
+  OUTBOX_PATH: optionalString.describe(
+    'Outbox file (JSON lines), also the email notifier’s sent-log. Unset: `~/.cache/durable-billing/outbox/notifications.jsonl`.',
+  ),
+  SMTP_URL: optionalString
+    .pipe(
+      z
+        .url({
+          protocol: /^smtps?$/,
+          error: 'must be a URL such as smtp://127.0.0.1:2525 or smtps://user:pass@host:465',
+        })
+        .optional(),
+    )
+    .describe(
+      'SMTP server of the email notifier; required with NOTIFIER=email. Its password is never logged.',
+    ),
+  NOTIFY_FROM: optionalString
+    .pipe(
+      z
+        .string()
+        .includes('@', { error: 'must contain an address, e.g. Billing <billing@example.com>' })
+        .optional(),
+    )
+    .describe(
+      'From of notification emails, e.g. `Billing <billing@example.com>`; required with NOTIFIER=email.',
+    ),
+});
+
+/**
+ * The schema plus the rules that span variables; `loadConfig` parses with it. (`configSchema`
+ * stays a plain object so the README table can read its shape.)
+ */
+export const validatedConfigSchema = configSchema.superRefine((config, context) => {
+  // The email notifier cannot start without a server and a sender: fail at boot, naming each.
+  if (config.NOTIFIER !== 'email') return;
+  for (const variable of ['SMTP_URL', 'NOTIFY_FROM'] as const)
+    if (!config[variable])
+      context.addIssue({
+        code: 'custom',
+        path: [variable],
+        message: 'must be set when NOTIFIER=email',
+      });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -107,7 +153,7 @@ export class ConfigError extends Error {
 
 /** Parses the given environment (default `process.env`). Throws `ConfigError` naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = validatedConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues.map((issue) => ({
@@ -123,5 +169,13 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     STRIPE_SECRET_KEY: config.STRIPE_SECRET_KEY ? '[set]' : '[unset]',
     STRIPE_WEBHOOK_SECRET: `[${config.STRIPE_WEBHOOK_SECRET.length} set]`,
+    SMTP_URL: config.SMTP_URL && withoutPassword(config.SMTP_URL),
   };
+}
+
+/** A URL with its password (if any) replaced by `***`. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
 }

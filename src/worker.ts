@@ -7,6 +7,7 @@ import { createActivities } from './activities/index.js';
 import { createStripeClient } from './activities/stripe-client.js';
 import { loadConfig, type Config } from './config.js';
 import { bundleWorkflows } from './embedded/bundle.js';
+import { createNotifier } from './notifications/index.js';
 import { connectWorker } from './temporal.js';
 
 /** The Stripe client from configuration: real Stripe with a key, or a Stripe-compatible base URL. */
@@ -21,6 +22,11 @@ export function stripeFromConfig(config: Config): Stripe {
     secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_simulator',
     apiBase: config.STRIPE_API_BASE,
   });
+}
+
+/** The worker's activities: the Stripe client plus the configured notifier (NOTIFIER). */
+function activitiesFromConfig(config: Config, stripe: Stripe) {
+  return createActivities({ stripe, notifier: createNotifier(config, { stripe }) });
 }
 
 export interface BillingWorkerOptions {
@@ -48,7 +54,7 @@ export async function createBillingWorker({
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: bundle,
-    activities: createActivities({ stripe: stripe ?? stripeFromConfig(config) }),
+    activities: activitiesFromConfig(config, stripe ?? stripeFromConfig(config)),
   });
 }
 
