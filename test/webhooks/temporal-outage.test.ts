@@ -1,0 +1,210 @@
+// Temporal stopped: the receiver answers 503 at once (no retry, no sleep), Stripe keeps the event;
+// after Temporal restarts (same port, same database) the redelivery gets 200 and the order
+// completes with one charge. Uses a dev server of its own, which it stops and starts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createStripeClient } from '../../src/activities/stripe-client.js';
+import { BillingClient } from '../../src/client/index.js';
+import { loadConfig } from '../../src/config.js';
+import { devServerExecutable } from '../../src/embedded/servers.js';
+import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { createReceiverClient } from '../../src/webhooks/client.js';
+import { createStripeWebhookHandler } from '../../src/webhooks/handler.js';
+import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
+import { freePort } from '../helpers/ports.js';
+import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { eventually, PROCESSING_DELAY_MS } from './stack.js';
+
+const SECRET = 'whsec_outage';
+const DEADLINE_MS = 2000;
+let dir: string;
+let port: number;
+let env: TestWorkflowEnvironment | undefined;
+let sim: Simulator;
+let receiver: WebhookServer;
+let receiverClient: Client;
+
+function startTemporal(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: devServerExecutable(),
+      ip: '127.0.0.1',
+      port,
+      dbFilename: join(dir, 'temporal.db'),
+      searchAttributes: [...billingSearchAttributes],
+    },
+  });
+}
+
+/** An app client and a worker on the running server (both end with it). */
+async function connectWorker(taskQueue: string) {
+  const address = `127.0.0.1:${port}`;
+  const [connection, appConnection] = await Promise.all([
+    NativeConnection.connect({ address }),
+    Connection.connect({ address }),
+  ]);
+  const stripe = createStripeClient({ secretKey: 'sk_test_outage', apiBase: sim.url });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({ stripe }),
+  });
+  const running = worker.run();
+  return {
+    billing: new BillingClient(new Client({ connection: appConnection }), { taskQueue }),
+    stripe,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await Promise.all([connection.close(), appConnection.close()]);
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'db-outage-'));
+  port = await freePort();
+  env = await startTemporal();
+  // The receiver's production client: lazy, no retry interceptor, short reconnect backoff.
+  receiverClient = createReceiverClient(
+    loadConfig({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, WEBHOOK_DEADLINE_MS: String(DEADLINE_MS) }),
+  );
+  sim = await startSimulator({ port: 0, seed: 5, processingDelayMs: PROCESSING_DELAY_MS });
+});
+afterAll(async () => {
+  await sim?.close();
+  await receiver?.close();
+  await receiverClient?.connection.close();
+  await env?.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Temporal outage', () => {
+  it('Temporal stopped → 503 at once; after a restart the redelivery gets 200 and the order completes once', async () => {
+    const taskQueue = uniqueTaskQueue('outage');
+    const handler = createStripeWebhookHandler({
+      client: receiverClient,
+      secrets: [SECRET],
+      taskQueue,
+      unmatchedWorkflowId: `stripe-events:unmatched:${taskQueue}`,
+      deadlineMs: DEADLINE_MS,
+    });
+    receiver = await startWebhookServer({ handler, port: 0, bodyLimitBytes: 1 << 20 });
+    sim.setWebhookTarget({ url: receiver.webhookUrl, secrets: [SECRET] });
+
+    let stack = await connectWorker(taskQueue);
+    const customerId = (await stack.stripe.customers.create({ email: 'outage@example.com' })).id;
+    const orderId = `outage-${process.pid}-${Date.now()}`;
+    const charge = await stack.billing.startCharge({
+      orderId,
+      customerId,
+      amount: 3100,
+      currency: 'usd',
+      paymentMethodId: 'pm_usBankAccount_success',
+    });
+    await eventually(
+      async () => ((await charge.status()).state === 'processing' ? true : undefined),
+      'processing',
+    );
+    await sim.flushWebhooks();
+    expect(sim.webhookDeliveries().every((d) => d.result === 200)).toBe(true);
+
+    await stack.stop();
+    await env!.teardown();
+    env = undefined;
+
+    // The debit settles while Temporal is down: Stripe's webhook is refused with 503, quickly.
+    sim.advanceTime(PROCESSING_DELAY_MS);
+    const before = performance.now();
+    await sim.flushWebhooks();
+    const refusedInMs = performance.now() - before;
+    const attempts = sim.webhookDeliveries().filter((d) => d.type === 'payment_intent.succeeded');
+    expect(attempts.map((d) => d.result)).toEqual([503]);
+    expect(refusedInMs).toBeLessThan(DEADLINE_MS + 1000);
+    console.log(`outage: 503 after ${Math.round(refusedInMs)} ms`);
+
+    env = await startTemporal();
+    stack = await connectWorker(taskQueue);
+    try {
+      // Stripe redelivers on its schedule (first retry after a minute). The receiver's channel
+      // reconnects within its short backoff; a retry that still meets it down gets 503 again.
+      await eventually(
+        async () => {
+          sim.advanceTime(60 * 60_000);
+          await sim.flushWebhooks();
+          return sim
+            .webhookDeliveries()
+            .some((d) => d.type === 'payment_intent.succeeded' && d.result === 200)
+            ? true
+            : undefined;
+        },
+        'a redelivery to be accepted',
+        { attempts: 40, waitMs: 250 },
+      );
+      const handle = stack.billing.getCharge(orderId);
+      expect(await handle.result()).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+      expect(sim.ledger().orders[orderId]).toMatchObject({
+        successfulCharges: 1,
+        amountCaptured: 3100,
+      });
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('a Temporal that accepts connections but never answers gets 503 within the deadline', async () => {
+    const sockets = new Set<Socket>();
+    const blackHole = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const address = blackHole.address() as AddressInfo;
+    const client = createReceiverClient(
+      loadConfig({ TEMPORAL_ADDRESS: `127.0.0.1:${address.port}`, WEBHOOK_DEADLINE_MS: '300' }),
+    );
+    const handler = createStripeWebhookHandler({
+      client,
+      secrets: [SECRET],
+      taskQueue: 'nowhere',
+      deadlineMs: 300,
+    });
+    const rawBody = JSON.stringify({
+      id: 'evt_blackhole',
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: 'pi_blackhole',
+          object: 'payment_intent',
+          metadata: { workflow_id: 'charge:blackhole' },
+        },
+      },
+    });
+    const started = performance.now();
+    const response = await handler({
+      rawBody,
+      headers: {
+        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+          payload: rawBody,
+          secret: SECRET,
+        }),
+      },
+    });
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(503);
+    expect(elapsed).toBeLessThan(2000);
+    console.log(`black hole: 503 after ${Math.round(elapsed)} ms (deadline 300 ms)`);
+    for (const socket of sockets) socket.destroy();
+    blackHole.close();
+    await client.connection.close();
+  });
+});
