@@ -17,7 +17,7 @@ export const NotificationKind = {
 export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind];
 
 export interface CustomerNotification {
-  /** Idempotency id derived by the workflow (`…/notify/<kind>/<attempt>`): sent at most once. */
+  /** Idempotency id derived by the workflow (`…/notify/<attempt>/<kind>`): sent at most once. */
   id: string;
   kind: NotificationKind;
   orderId: string;

@@ -4,11 +4,24 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BillingClient, type ChargeInput } from '../../src/client/index.js';
-import { DEFAULT_RETRY_DELAYS_DAYS, jitterMs, type DunningOverride } from '../../src/shared/dunning.js';
+import {
+  DEFAULT_RETRY_DELAYS_DAYS,
+  jitterMs,
+  type DunningOverride,
+} from '../../src/shared/dunning.js';
 import { chargeWorkflowId } from '../../src/shared/ids.js';
 import { IntentStatus } from '../../src/shared/payment-intent.js';
-import { stripeEventSignal, type ChargeResult, type ChargeStatus } from '../../src/workflows/messages.js';
-import { createTimeSkippingEnv, createTimeSkippingWorker, uniqueTaskQueue } from '../helpers/temporal.js';
+import {
+  stripeEventSignal,
+  type ChargeResult,
+  type ChargeStatus,
+  type RetryNowResult,
+} from '../../src/workflows/messages.js';
+import {
+  createTimeSkippingEnv,
+  createTimeSkippingWorker,
+  uniqueTaskQueue,
+} from '../helpers/temporal.js';
 import { createFakeStripe, type ConfirmScript, type FakeStripe } from './fake-stripe.js';
 
 let env: TestWorkflowEnvironment;
@@ -20,8 +33,16 @@ afterAll(async () => {
 });
 
 const DAY = 24 * 3600 * 1000;
-const soft: ConfirmScript = { kind: 'decline', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' };
-const hard: ConfirmScript = { kind: 'decline', declineCode: 'stolen_card', adviceCode: 'do_not_try_again' };
+const soft: ConfirmScript = {
+  kind: 'decline',
+  declineCode: 'insufficient_funds',
+  adviceCode: 'try_again_later',
+};
+const hard: ConfirmScript = {
+  kind: 'decline',
+  declineCode: 'stolen_card',
+  adviceCode: 'do_not_try_again',
+};
 let seq = 0;
 
 interface Campaign {
@@ -36,14 +57,26 @@ interface Campaign {
 
 async function campaign(
   script: ConfirmScript[],
-  during: (ctx: { billing: BillingClient; input: ChargeInput; fake: FakeStripe; workflowId: string }) => Promise<void> = async () => {},
+  during: (ctx: {
+    billing: BillingClient;
+    input: ChargeInput;
+    fake: FakeStripe;
+    workflowId: string;
+  }) => Promise<void> = async () => {},
   dunning?: DunningOverride,
 ): Promise<Campaign> {
   const taskQueue = uniqueTaskQueue('dunning');
   const fake = createFakeStripe(script);
   const worker = await createTimeSkippingWorker(env, taskQueue, { activities: fake.activities });
   const billing = new BillingClient(env.client, { taskQueue });
-  const input: ChargeInput = { orderId: `d-${Date.now()}-${seq++}`, customerId: 'cus_dunning', amount: 1500, currency: 'eur', paymentMethodId: 'pm_card_visa', ...(dunning && { dunning }) };
+  const input: ChargeInput = {
+    orderId: `d-${Date.now()}-${seq++}`,
+    customerId: 'cus_dunning',
+    amount: 1500,
+    currency: 'eur',
+    paymentMethodId: 'pm_card_visa',
+    ...(dunning && { dunning }),
+  };
   const workflowId = chargeWorkflowId(input.orderId);
   return worker.runUntil(async () => {
     const handle = await billing.startCharge(input);
@@ -54,7 +87,11 @@ async function campaign(
   });
 }
 
-async function until(billing: BillingClient, orderId: string, predicate: (s: ChargeStatus) => boolean): Promise<ChargeStatus> {
+async function until(
+  billing: BillingClient,
+  orderId: string,
+  predicate: (s: ChargeStatus) => boolean,
+): Promise<ChargeStatus> {
   for (let i = 0; i < 500; i++) {
     const status = await billing.getCharge(orderId).status();
     if (predicate(status)) return status;
@@ -69,14 +106,24 @@ describe('dunning', () => {
   it('runs the full default campaign to give-up: 8 attempts over 14 days, then cancel, final action and notice', async () => {
     const run = await campaign(Array.from({ length: 8 }, () => soft));
     const { fake, workflowId, result, startedAt } = run;
-    expect(result).toMatchObject({ outcome: 'failed', attempts: 8, failure: { declineCode: 'insufficient_funds' } });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      attempts: 8,
+      failure: { declineCode: 'insufficient_funds' },
+    });
 
     // Every attempt: the same intent, the next key, at the scheduled day plus deterministic jitter.
     const attempts = confirms(fake);
-    expect(attempts.map((c) => c.key)).toEqual(attempts.map((_, n) => `db/${workflowId}/confirm/${n}`));
+    expect(attempts.map((c) => c.key)).toEqual(
+      attempts.map((_, n) => `db/${workflowId}/confirm/${n}`),
+    );
     let expected = startedAt;
     const offsets = attempts.map((c, n) => {
-      if (n > 0) expected = attempts[n - 1]!.at + DEFAULT_RETRY_DELAYS_DAYS[n - 1]! * DAY + jitterMs(workflowId, n, 60);
+      if (n > 0)
+        expected =
+          attempts[n - 1]!.at +
+          DEFAULT_RETRY_DELAYS_DAYS[n - 1]! * DAY +
+          jitterMs(workflowId, n, 60);
       return [c.at - expected, n === 0 ? 0 : expected - startedAt];
     });
     for (const [drift] of offsets) expect(Math.abs(drift!)).toBeLessThan(5_000);
@@ -89,10 +136,19 @@ describe('dunning', () => {
       ['final_warning', 7],
       ['gave_up', 8],
     ]);
-    expect(Math.abs(Date.parse(fake.notifications[0]?.nextAttemptAt ?? '') - attempts[1]!.at)).toBeLessThan(5_000);
-    expect(fake.calls.filter((c) => c.name === 'cancel').map((c) => c.key)).toEqual([`db/${workflowId}/cancel/0`]);
+    expect(
+      Math.abs(Date.parse(fake.notifications[0]?.nextAttemptAt ?? '') - attempts[1]!.at),
+    ).toBeLessThan(5_000);
+    expect(fake.calls.filter((c) => c.name === 'cancel').map((c) => c.key)).toEqual([
+      `db/${workflowId}/cancel/0`,
+    ]);
     expect(fake.finalActions).toEqual([
-      expect.objectContaining({ id: `db/${workflowId}/final/0`, action: 'mark_uncollectible', reason: 'gave_up', orderId: run.input.orderId }),
+      expect.objectContaining({
+        id: `db/${workflowId}/final/0`,
+        action: 'mark_uncollectible',
+        reason: 'gave_up',
+        orderId: run.input.orderId,
+      }),
     ]);
     expect(fake.charges()).toBe(0);
   });
@@ -106,12 +162,22 @@ describe('dunning', () => {
 
   it('never retries a hard-declined card; a card added on day 4 is tried at once and succeeds', async () => {
     let addedAt = 0;
-    const { result, fake, startedAt } = await campaign([hard, { kind: 'succeed' }], async ({ billing, input, workflowId }) => {
-      await until(billing, input.orderId, (s) => s.state === 'dunning');
-      await env.sleep('4 days');
-      addedAt = await env.currentTimeMs();
-      await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_pm', type: 'payment_method.attached', created: 1, objectId: 'pm_card_mastercard' });
-    });
+    const { result, fake, startedAt } = await campaign(
+      [hard, { kind: 'succeed' }],
+      async ({ billing, input, workflowId }) => {
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        await env.sleep('4 days');
+        addedAt = await env.currentTimeMs();
+        await env.client.workflow
+          .getHandle(workflowId)
+          .signal(stripeEventSignal, {
+            id: 'evt_pm',
+            type: 'payment_method.attached',
+            created: 1,
+            objectId: 'pm_card_mastercard',
+          });
+      },
+    );
     expect(result.outcome).toBe('succeeded');
     const attempts = confirms(fake);
     expect(attempts.map((c) => c.paymentMethodId)).toEqual(['pm_card_visa', 'pm_card_mastercard']);
@@ -129,26 +195,42 @@ describe('dunning', () => {
   });
 
   it('adopts the default method a customer.updated event points at, and ignores an unchanged one', async () => {
-    const { result, fake } = await campaign([hard, { kind: 'succeed' }], async ({ billing, input, workflowId, fake }) => {
-      const handle = env.client.workflow.getHandle(workflowId);
-      await until(billing, input.orderId, (s) => s.state === 'dunning');
-      fake.defaultPaymentMethod = 'pm_card_visa'; // the same card that failed: nothing to retry
-      await handle.signal(stripeEventSignal, { id: 'evt_c1', type: 'customer.updated', created: 1, objectId: 'cus_dunning' });
-      await env.sleep('1 day');
-      fake.defaultPaymentMethod = 'pm_card_amex';
-      await handle.signal(stripeEventSignal, { id: 'evt_c2', type: 'customer.updated', created: 2, objectId: 'cus_dunning' });
-    });
+    const { result, fake } = await campaign(
+      [hard, { kind: 'succeed' }],
+      async ({ billing, input, workflowId, fake }) => {
+        const handle = env.client.workflow.getHandle(workflowId);
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        fake.defaultPaymentMethod = 'pm_card_visa'; // the same card that failed: nothing to retry
+        await handle.signal(stripeEventSignal, {
+          id: 'evt_c1',
+          type: 'customer.updated',
+          created: 1,
+          objectId: 'cus_dunning',
+        });
+        await env.sleep('1 day');
+        fake.defaultPaymentMethod = 'pm_card_amex';
+        await handle.signal(stripeEventSignal, {
+          id: 'evt_c2',
+          type: 'customer.updated',
+          created: 2,
+          objectId: 'cus_dunning',
+        });
+      },
+    );
     expect(result.outcome).toBe('succeeded');
     expect(confirms(fake).map((c) => c.paymentMethodId)).toEqual(['pm_card_visa', 'pm_card_amex']);
   });
 
   it('retryNow during a scheduled wait attempts at once; without a new card it is refused after a hard decline', async () => {
-    let refused: unknown;
-    const { result, fake, startedAt } = await campaign([soft, { kind: 'succeed' }], async ({ billing, input }) => {
-      await until(billing, input.orderId, (s) => s.state === 'dunning');
-      await env.sleep('3 hours');
-      expect(await billing.getCharge(input.orderId).retryNow()).toEqual({ accepted: true });
-    });
+    let refused: RetryNowResult | undefined;
+    const { result, fake, startedAt } = await campaign(
+      [soft, { kind: 'succeed' }],
+      async ({ billing, input }) => {
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        await env.sleep('3 hours');
+        expect(await billing.getCharge(input.orderId).retryNow()).toEqual({ accepted: true });
+      },
+    );
     expect(result.outcome).toBe('succeeded');
     expect((confirms(fake)[1]!.at - startedAt) / DAY).toBeLessThan(1);
 
@@ -157,7 +239,8 @@ describe('dunning', () => {
       refused = await billing.getCharge(input.orderId).retryNow();
       await billing.getCharge(input.orderId).retryNow({ paymentMethodId: 'pm_card_visa_debit' });
     });
-    expect(refused).toMatchObject({ accepted: false, reason: expect.stringMatching(/stolen_card.*paymentMethodId/) });
+    expect(refused).toMatchObject({ accepted: false });
+    expect(refused?.reason).toMatch(/stolen_card.*paymentMethodId/);
   });
 
   it('cancel mid-campaign cancels the intent, runs the final action and tells the customer', async () => {
@@ -167,25 +250,45 @@ describe('dunning', () => {
     });
     expect(result.outcome).toBe('canceled');
     expect(fake.intent().status).toBe('canceled');
-    expect(fake.finalActions).toEqual([expect.objectContaining({ reason: 'canceled: order withdrawn' })]);
+    expect(fake.finalActions).toEqual([
+      expect.objectContaining({ reason: 'canceled: order withdrawn' }),
+    ]);
     expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'gave_up']);
   });
 
   it('asks the customer to act when a retry needs authentication, and succeeds once they do', async () => {
-    const { result, fake } = await campaign([soft, { kind: 'requires_action' }], async ({ billing, input, fake, workflowId }) => {
-      await until(billing, input.orderId, (s) => s.state === 'requires_action');
-      fake.setStatus(IntentStatus.succeeded);
-      await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_auth', type: 'payment_intent.succeeded', created: 1, objectId: 'pi_fake_1' });
-    });
+    const { result, fake } = await campaign(
+      [soft, { kind: 'requires_action' }],
+      async ({ billing, input, fake, workflowId }) => {
+        await until(billing, input.orderId, (s) => s.state === 'requires_action');
+        fake.setStatus(IntentStatus.succeeded);
+        await env.client.workflow
+          .getHandle(workflowId)
+          .signal(stripeEventSignal, {
+            id: 'evt_auth',
+            type: 'payment_intent.succeeded',
+            created: 1,
+            objectId: 'pi_fake_1',
+          });
+      },
+    );
     expect(result.outcome).toBe('succeeded');
-    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'action_required', 'recovered']);
+    expect(fake.notifications.map((n) => n.kind)).toEqual([
+      'payment_failed',
+      'action_required',
+      'recovered',
+    ]);
   });
 
   it('holds the attempts-per-30-days cap under a policy that would exceed it', async () => {
     const { fake, result } = await campaign(
       Array.from({ length: 12 }, () => soft),
       async () => {},
-      { retryDelaysDays: Array.from({ length: 11 }, () => 1), maxAttemptsPer30Days: 5, jitterMinutes: 0 },
+      {
+        retryDelaysDays: Array.from({ length: 11 }, () => 1),
+        maxAttemptsPer30Days: 5,
+        jitterMinutes: 0,
+      },
     );
     expect(result.outcome).toBe('failed');
     const times = confirms(fake).map((c) => c.at);
@@ -200,7 +303,14 @@ describe('dunning', () => {
       [soft, soft, soft, soft, { kind: 'succeed' }],
       async ({ billing, input, workflowId }) => {
         await until(billing, input.orderId, (s) => s.state === 'dunning');
-        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, { id: 'evt_once', type: 'charge.updated', created: 1, objectId: 'ch_1' });
+        await env.client.workflow
+          .getHandle(workflowId)
+          .signal(stripeEventSignal, {
+            id: 'evt_once',
+            type: 'charge.updated',
+            created: 1,
+            objectId: 'ch_1',
+          });
       },
       { continueAsNewAfterEvents: 50, jitterMinutes: 0 },
     );
@@ -212,7 +322,13 @@ describe('dunning', () => {
 
     const handle = env.client.workflow.getHandle(workflowId);
     const { raw } = await handle.describe();
-    expect(raw.workflowExecutionInfo?.firstRunId).not.toBe(raw.workflowExecutionInfo?.execution?.runId);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await handle.fetchHistory(), workflowId);
+    expect(raw.workflowExecutionInfo?.firstRunId).not.toBe(
+      raw.workflowExecutionInfo?.execution?.runId,
+    );
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      await handle.fetchHistory(),
+      workflowId,
+    );
   });
 });
