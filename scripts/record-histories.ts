@@ -1,7 +1,9 @@
 // `npm run record:histories`: runs every replay scenario on a fresh dev server with the Stripe
 // simulator and writes its history to test/replay/histories/. Re-record only when a change is
 // meant to alter the command sequence (and is guarded by `patched()` for running workflows).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -11,6 +13,7 @@ import { createStripeClient } from '../src/activities/stripe-client.js';
 import { BillingClient } from '../src/client/index.js';
 import { bundleWorkflows } from '../src/embedded/bundle.js';
 import { devServerExecutable } from '../src/embedded/servers.js';
+import { OutboxNotifier } from '../src/notifications/index.js';
 import { billingSearchAttributes } from '../src/shared/search-attributes.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { HISTORIES_DIR, SCENARIOS } from '../test/replay/scenarios.js';
@@ -20,6 +23,7 @@ const env = await TestWorkflowEnvironment.createLocal({
   server: { executable: devServerExecutable(), searchAttributes: [...billingSearchAttributes] },
 });
 const sim = await startSimulator({ port: 0, seed: 1 });
+const outboxDir = mkdtempSync(join(tmpdir(), 'record-outbox-'));
 try {
   const stripe = createStripeClient({ secretKey: 'sk_test_record', apiBase: sim.url });
   const customerId = (await stripe.customers.create({})).id;
@@ -33,7 +37,10 @@ try {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle,
-      activities: createActivities({ stripe }),
+      activities: createActivities({
+        stripe,
+        notifier: new OutboxNotifier({ path: join(outboxDir, 'outbox.jsonl') }),
+      }),
     });
     const billing = new BillingClient(env.client, { taskQueue });
     const handle = await billing.startCharge({
@@ -55,4 +62,5 @@ try {
 } finally {
   await sim.close();
   await env.teardown();
+  rmSync(outboxDir, { recursive: true, force: true });
 }

@@ -596,6 +596,14 @@ export async function chargeCustomer(
   /** The campaign's end when unpaid (gave up, or canceled mid-campaign): hook, then notify. */
   async function endCampaign(): Promise<void> {
     if (!state.campaign && !state.gaveUp) return;
+    // Independent of each other: run together (one workflow task fewer in the history).
+    await Promise.all([
+      runFinalAction(),
+      policy.notify.gaveUp ? notify(NotificationKind.gaveUp) : undefined,
+    ]);
+  }
+
+  async function runFinalAction(): Promise<void> {
     try {
       await acts.runFinalAction.executeWithOptions(
         { ...sideEffects, summary: `final action: ${policy.finalAction}` },
@@ -613,7 +621,6 @@ export async function chargeCustomer(
     } catch (error) {
       log.error('final action failed after retries', { action: policy.finalAction, error });
     }
-    if (policy.notify.gaveUp) await notify(NotificationKind.gaveUp);
   }
 
   function finish(outcome: ChargeOutcome, intent: PaymentIntentSnapshot | undefined): ChargeResult {
