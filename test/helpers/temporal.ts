@@ -18,7 +18,10 @@ import { testServerExecutable } from '../../src/embedded/servers.js';
 import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
-const INDEXED_VALUE_TYPE: Record<SearchAttributeType, proto.temporal.api.enums.v1.IndexedValueType> = {
+const INDEXED_VALUE_TYPE: Record<
+  SearchAttributeType,
+  proto.temporal.api.enums.v1.IndexedValueType
+> = {
   [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -30,10 +33,13 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeType, proto.temporal.api.enums.v
 
 let runtimeInstalled = false;
 /** Keeps the SDK's own logs quiet in tests (expected activity failures log as warnings; errors still show). */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
 }
 
 /** A task queue unique to one test, so tests sharing the dev server never steal each other's tasks. */
