@@ -7,7 +7,8 @@ import { chargeWorkflowId } from '../../src/shared/ids.js';
 import {
   BODY_LIMIT_BYTES,
   eventually,
-  signalledEventIds,
+  including,
+  signalsOnceRecorded,
   startWebhookStack,
   type WebhookStack,
 } from './stack.js';
@@ -78,7 +79,6 @@ describe('webhook receiver: HTTP surface', () => {
 
   it('a valid event signed by stripe-node gets 200 only with its compact signal in the workflow history', async () => {
     const { workflowId, paymentIntentId, handle } = await waitingCharge();
-    const before = await signalledEventIds(stack.client, workflowId);
     const body = eventBody('payment_intent.processing', {
       id: paymentIntentId,
       object: 'payment_intent',
@@ -95,15 +95,18 @@ describe('webhook receiver: HTTP surface', () => {
       delivery: 'workflow',
       workflowIds: [workflowId],
     });
-    // Acknowledged means recorded: the signal is in history the moment 200 arrives.
+    // Acknowledged means recorded (durable in the server; in history once any running task ends).
+    await signalsOnceRecorded(stack.client, workflowId, including(id));
     const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-    const signals = (history.events ?? []).filter(
-      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stripeEvent',
-    );
+    const signal = (history.events ?? [])
+      .map((e) => e.workflowExecutionSignaledEventAttributes)
+      .find(
+        (a) =>
+          a?.signalName === 'stripeEvent' &&
+          Buffer.from(a.input!.payloads![0]!.data!).toString().includes(id),
+      );
     const payload = JSON.parse(
-      Buffer.from(
-        signals.at(-1)!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!,
-      ).toString(),
+      Buffer.from(signal!.input!.payloads![0]!.data!).toString(),
     ) as Record<string, unknown>;
     expect(payload).toEqual({
       id,
@@ -111,7 +114,6 @@ describe('webhook receiver: HTTP surface', () => {
       created: expect.any(Number) as number,
       objectId: paymentIntentId,
     });
-    expect(await signalledEventIds(stack.client, workflowId)).toEqual([...before, id]);
     const status = await handle.status();
     expect(status.events.received).toBeGreaterThanOrEqual(1);
   });
@@ -125,19 +127,25 @@ describe('webhook receiver: HTTP surface', () => {
     };
     const signedNew = eventBody('payment_intent.processing', object);
     const signedOld = eventBody('payment_intent.processing', object);
-    expect((await post(signedNew, sign(signedNew, NEW_SECRET))).status).toBe(200);
-    expect((await post(signedOld, sign(signedOld, OLD_SECRET))).status).toBe(200);
-    const ids = await signalledEventIds(stack.client, workflowId);
-    expect(ids).toEqual(
-      expect.arrayContaining(
-        [signedNew, signedOld].map((b) => (JSON.parse(b) as { id: string }).id),
-      ),
+    for (const [body, secret] of [
+      [signedNew, NEW_SECRET],
+      [signedOld, OLD_SECRET],
+    ] as const) {
+      const response = await post(body, sign(body, secret));
+      expect({ status: response.status, answer: await response.json() }).toMatchObject({
+        status: 200,
+        answer: { delivery: 'workflow', workflowIds: [workflowId] },
+      });
+    }
+    await signalsOnceRecorded(
+      stack.client,
+      workflowId,
+      including(...[signedNew, signedOld].map((b) => (JSON.parse(b) as { id: string }).id)),
     );
   });
 
   it('forged, stale, future, wrong-secret, malformed and oversized requests get 400/413, signal nothing and log no secret', async () => {
     const { workflowId, paymentIntentId } = await waitingCharge();
-    const before = await signalledEventIds(stack.client, workflowId);
     const body = eventBody('payment_intent.succeeded', {
       id: paymentIntentId,
       object: 'payment_intent',
@@ -235,7 +243,22 @@ describe('webhook receiver: HTTP surface', () => {
       if (c.error)
         expect({ name: c.name, error: answer.error }).toEqual({ name: c.name, error: c.error });
     }
-    expect(await signalledEventIds(stack.client, workflowId)).toEqual(before);
+    // A valid event after them, once in history, proves nothing before it was signalled.
+    const sentinel = eventBody('payment_intent.processing', {
+      id: paymentIntentId,
+      metadata: { workflow_id: workflowId },
+    });
+    expect((await post(sentinel, sign(sentinel))).status).toBe(200);
+    const signalled = await signalsOnceRecorded(
+      stack.client,
+      workflowId,
+      including((JSON.parse(sentinel) as { id: string }).id),
+    );
+    const rejectedIds = [body, notJson, notEvent, oversized].map(
+      (b) => /"id":\s*"([^"]+)"/.exec(b)?.[1],
+    );
+    for (const rejected of rejectedIds) expect(signalled).not.toContain(rejected);
+    expect(signalled.filter((i) => i.startsWith('evt_receiver_'))).toHaveLength(1);
     const logged = stack.logs.map((l) => l.line).join('\n');
     for (const secret of [NEW_SECRET, OLD_SECRET, 'whsec_someone_else'])
       expect(logged).not.toContain(secret);
@@ -290,8 +313,8 @@ describe('webhook receiver: HTTP surface', () => {
     expect(answer.delivery).toBe('workflow');
     expect(answer.workflowIds).toEqual(expect.arrayContaining([a.workflowId, b.workflowId]));
     const id = (JSON.parse(body) as { id: string }).id;
-    expect(await signalledEventIds(stack.client, a.workflowId)).toContain(id);
-    expect(await signalledEventIds(stack.client, b.workflowId)).toContain(id);
+    await signalsOnceRecorded(stack.client, a.workflowId, including(id));
+    await signalsOnceRecorded(stack.client, b.workflowId, including(id));
   });
 
   it('a customer-level event of a customer without open charges, and an event nobody handles, are kept as unmatched', async () => {

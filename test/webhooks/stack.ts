@@ -186,3 +186,30 @@ export async function signalledEventIds(client: Client, workflowId: string): Pro
   }
   return ids;
 }
+
+/**
+ * The `stripeEvent` ids in a workflow's history once `done(ids)` holds (bounded poll). A signal
+ * the server accepted while a workflow task was running is durable at once but is appended to
+ * history only when that task completes, so a read right after a 200 may not show it yet.
+ */
+export async function signalsOnceRecorded(
+  client: Client,
+  workflowId: string,
+  done: (ids: string[]) => boolean,
+): Promise<string[]> {
+  let last: string[] = [];
+  try {
+    return await eventually(async () => {
+      last = await signalledEventIds(client, workflowId);
+      return done(last) ? last : undefined;
+    }, `the signals of ${workflowId}`);
+  } catch (error) {
+    throw new Error(`history of ${workflowId} has ${JSON.stringify(last)}`, { cause: error });
+  }
+}
+
+/** `done` for {@link signalsOnceRecorded}: every id is in history. */
+export const including =
+  (...wanted: string[]) =>
+  (ids: string[]): boolean =>
+    wanted.every((id) => ids.includes(id));

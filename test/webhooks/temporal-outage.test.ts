@@ -7,7 +7,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { IllegalStateError } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
@@ -41,6 +42,7 @@ function startTemporal(): Promise<TestWorkflowEnvironment> {
       port,
       dbFilename: join(dir, 'temporal.db'),
       searchAttributes: [...billingSearchAttributes],
+      log: { format: 'pretty', level: 'error' },
     },
   });
 }
@@ -72,6 +74,12 @@ async function connectWorker(taskQueue: string) {
 }
 
 beforeAll(async () => {
+  // Quiet SDK logs (the worker restarts are expected), as the shared harness does.
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch (error) {
+    if (!(error instanceof IllegalStateError)) throw error;
+  }
   dir = mkdtempSync(join(tmpdir(), 'db-outage-'));
   port = await freePort();
   env = await startTemporal();
