@@ -20,8 +20,13 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  it('serves the Temporal UI, then stops on SIGINT with exit code 0 and no server left behind', async () => {
-    const [grpc, ui, sim] = [await freePort(), await freePort(), await freePort()];
+  it('serves the Temporal UI and the webhook receiver, then stops on SIGINT with exit code 0 and no server left behind', async () => {
+    const [grpc, ui, sim, receiver] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const dir = mkdtempSync(join(tmpdir(), 'db-start-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
       cwd: root,
@@ -33,6 +38,8 @@ describe('npm start', () => {
         TEMPORAL_PORT: String(grpc),
         TEMPORAL_UI_PORT: String(ui),
         STRIPE_SIM_PORT: String(sim),
+        WEBHOOK_PORT: String(receiver),
+        STRIPE_WEBHOOK_SECRET: '',
         TEMPORAL_DB_FILE: join(dir, 'dev.db'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,6 +57,11 @@ describe('npm start', () => {
     const page = await fetch(`http://127.0.0.1:${ui}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
+    // The webhook receiver runs too, fed by the simulator.
+    expect(output).toContain(`Webhooks         http://127.0.0.1:${receiver}/webhooks/stripe`);
+    const health = await fetch(`http://127.0.0.1:${receiver}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -57,6 +69,7 @@ describe('npm start', () => {
     expect(await listening(grpc)).toBe(false);
     expect(await listening(ui)).toBe(false);
     expect(await listening(sim)).toBe(false);
+    expect(await listening(receiver)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 });
