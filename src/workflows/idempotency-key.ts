@@ -61,6 +61,10 @@ export function deriveIdempotencyKey({
  * The id of a customer notification (`prefix/workflowId/notify/<kind>/<attempt>`): derived like a
  * key, so a retried or replayed notification carries the same id and the notifier sends it once.
  */
-export function notificationId(parts: Omit<KeyParts, 'operation' | 'sequence'>, kind: string, attempt: number): string {
+export function notificationId(
+  parts: Omit<KeyParts, 'operation' | 'sequence'>,
+  kind: string,
+  attempt: number,
+): string {
   return `${deriveIdempotencyKey({ ...parts, operation: KeyOperation.notify, sequence: attempt })}/${kind}`;
 }

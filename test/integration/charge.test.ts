@@ -76,7 +76,9 @@ describe('chargeCustomer against the Stripe simulator', () => {
   });
 
   it('records a decline with its codes and moves no money (no retries in this policy)', async () => {
-    const input = order('pm_card_chargeDeclinedInsufficientFunds', { dunning: { retryDelaysDays: [] } });
+    const input = order('pm_card_chargeDeclinedInsufficientFunds', {
+      dunning: { retryDelaysDays: [] },
+    });
     const { result, ledger } = await charge(input);
     expect(result).toMatchObject({
       outcome: 'failed',

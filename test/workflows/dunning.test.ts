@@ -168,14 +168,12 @@ describe('dunning', () => {
         await until(billing, input.orderId, (s) => s.state === 'dunning');
         await env.sleep('4 days');
         addedAt = await env.currentTimeMs();
-        await env.client.workflow
-          .getHandle(workflowId)
-          .signal(stripeEventSignal, {
-            id: 'evt_pm',
-            type: 'payment_method.attached',
-            created: 1,
-            objectId: 'pm_card_mastercard',
-          });
+        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
+          id: 'evt_pm',
+          type: 'payment_method.attached',
+          created: 1,
+          objectId: 'pm_card_mastercard',
+        });
       },
     );
     expect(result.outcome).toBe('succeeded');
@@ -262,14 +260,12 @@ describe('dunning', () => {
       async ({ billing, input, fake, workflowId }) => {
         await until(billing, input.orderId, (s) => s.state === 'requires_action');
         fake.setStatus(IntentStatus.succeeded);
-        await env.client.workflow
-          .getHandle(workflowId)
-          .signal(stripeEventSignal, {
-            id: 'evt_auth',
-            type: 'payment_intent.succeeded',
-            created: 1,
-            objectId: 'pi_fake_1',
-          });
+        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
+          id: 'evt_auth',
+          type: 'payment_intent.succeeded',
+          created: 1,
+          objectId: 'pi_fake_1',
+        });
       },
     );
     expect(result.outcome).toBe('succeeded');
@@ -303,14 +299,12 @@ describe('dunning', () => {
       [soft, soft, soft, soft, { kind: 'succeed' }],
       async ({ billing, input, workflowId }) => {
         await until(billing, input.orderId, (s) => s.state === 'dunning');
-        await env.client.workflow
-          .getHandle(workflowId)
-          .signal(stripeEventSignal, {
-            id: 'evt_once',
-            type: 'charge.updated',
-            created: 1,
-            objectId: 'ch_1',
-          });
+        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
+          id: 'evt_once',
+          type: 'charge.updated',
+          created: 1,
+          objectId: 'ch_1',
+        });
       },
       { continueAsNewAfterEvents: 50, jitterMinutes: 0 },
     );
