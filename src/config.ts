@@ -73,7 +73,7 @@ export const configSchema = z.object({
     .number({ error: 'must be a number of milliseconds' })
     .int('must be a whole number of milliseconds')
     .min(100, 'must be at least 100 ms')
-    .max(9000, 'must be at most 9000 ms (Stripe stops waiting at about 10 s)')
+    .max(9000, 'must be at most 9000 ms (a slow answer counts as a failed delivery at Stripe)')
     .default(5000)
     .describe('Deadline for the Temporal calls of one webhook; past it the receiver answers 503.'),
   BACKFILL_INTERVAL_MINUTES: z.coerce

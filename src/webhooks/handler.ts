@@ -46,7 +46,7 @@ export interface WebhookHandlerOptions {
 
 /** Stripe's event payloads are far smaller; anything above is not from Stripe. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Stripe waits up to ~10 s for an answer; answer 503 well before that so it redelivers. */
+/** A slow answer is a failed delivery at Stripe: answer 503 within seconds, so it redelivers. */
 export const DEFAULT_DEADLINE_MS = 5000;
 
 const silent: WebhookLogger = { info: () => {}, warn: () => {}, error: () => {} };
