@@ -2,6 +2,7 @@
 // start-up; every error names the variable and says what is wrong. Secrets stay in this
 // object and are never logged (see `describeConfig`).
 import { z } from 'zod';
+import { dunningOverrideSchema } from './shared/dunning.js';
 
 const port = (fallback: number) =>
   z.coerce
@@ -83,6 +84,32 @@ export const configSchema = z.object({
     .max(24 * 60, 'must be at most 1440 minutes (one day)')
     .default(15)
     .describe('How often the backfill Schedule pages Stripe’s Events API for missed events.'),
+  DUNNING_POLICY: optionalString
+    .transform((text, context) => {
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `must be JSON: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(dunningOverrideSchema.optional())
+    .describe(
+      'This deployment’s dunning policy as JSON, e.g. `{"retryDelaysDays":[1,3,5]}` (see Dunning); a charge’s own `dunning` wins field by field.',
+    ),
+  DEMO: z
+    .enum(['on', 'off'], { error: 'must be "on" or "off"' })
+    .optional()
+    .describe(
+      '`npm start` seeds demo orders; default on with the simulator, off with real Stripe or a cluster.',
+    ),
+  STRIPE_SIM_PROCESSING_DELAY_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int()
+    .min(0)
+    .default(3_600_000)
+    .describe('How long a bank debit stays `processing` in the simulator `npm start` runs.'),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
   WORKFLOW_BUNDLE_PATH: optionalString.describe(

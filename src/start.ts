@@ -4,14 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { BillingClient } from './client/index.js';
 import { loadConfig, type Config } from './config.js';
+import { DEMO_DUNNING, seedDemo } from './demo.js';
 import { CACHE_DIR, devServerExecutable } from './embedded/servers.js';
 import { billingSearchAttributes } from './shared/search-attributes.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { connectClient } from './temporal.js';
 import { ensureBackfillSchedule } from './webhooks/backfill.js';
 import { startConfiguredReceiver } from './webhooks/receiver.js';
-import { createBillingWorker } from './worker.js';
+import { createBillingWorker, stripeFromConfig } from './worker.js';
 
 /** Starts the dev server on the configured ports, unless the config names a cluster. */
 async function startTemporal(
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   if (sandbox) {
     sim = await startSimulator({
       port: config.STRIPE_SIM_PORT,
+      processingDelayMs: config.STRIPE_SIM_PROCESSING_DELAY_MS,
       ...(receiver && { webhook: { url: receiver.webhookUrl, secrets: [...secrets] } }),
     });
   }
@@ -63,18 +66,42 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     intervalMinutes: config.BACKFILL_INTERVAL_MINUTES,
   });
-  await client.connection.close();
 
   const ui = temporal.env ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : '(your cluster’s UI)';
   console.log(`durable-billing is running
   Temporal UI      ${ui}
   Temporal         ${temporal.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
   Stripe           ${sim ? `simulator at ${sim.url} (ledger: ${sim.url}/_sim/ledger)` : (config.STRIPE_API_BASE ?? 'api.stripe.com')}
-  Webhooks         ${receiver ? `${receiver.webhookUrl} (healthz ${receiver.url}/healthz)${sim ? ', fed by the simulator' : ''}` : 'receiver off: set STRIPE_WEBHOOK_SECRET'}
-Press Ctrl-C to stop.`);
+  Webhooks         ${receiver ? `${receiver.webhookUrl} (healthz ${receiver.url}/healthz)${sim ? ', fed by the simulator' : ''}` : 'receiver off: set STRIPE_WEBHOOK_SECRET'}`);
+
+  // Worker first: the demo's charges need it to move.
+  const running$ = worker.run();
+  const demo = (config.DEMO ?? (sim && temporal.env ? 'on' : 'off')) === 'on';
+  if (demo && sim) {
+    const billing = new BillingClient(client, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dunning: config.DUNNING_POLICY ?? DEMO_DUNNING,
+    });
+    const stripe = stripeFromConfig(running);
+    const orders = await seedDemo({ billing, stripe });
+    console.log(`
+Demo orders (dunning compressed to about a minute between attempts: DUNNING_POLICY overrides it):
+${orders.map((o) => `  ${o.orderId.padEnd(22)} ${o.story}`).join('\n')}
+
+Try next:
+  open ${ui}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent('BillingStatus="dunning"')}
+  npx durable-billing status ${orders[2]?.orderId}                     # where a charge is
+  npx durable-billing retry-now ${orders[2]?.orderId} --payment-method pm_card_visa   # give the stolen-card order a new card
+  npx durable-billing cancel ${orders[3]?.orderId} --reason "customer left"
+  npx durable-billing list --status dunning
+  curl -s ${sim.url}/_sim/ledger                                      # money moved, per order
+  npx durable-billing charge --customer ${orders[0]?.customerId} --amount 4200 --currency usd --payment-method pm_card_visa`);
+  }
+  await client.connection.close();
+  console.log('Press Ctrl-C to stop.');
 
   // The worker drains and stops on SIGINT/SIGTERM (the SDK's default shutdown signals).
-  await worker.run();
+  await running$;
   await sim?.close();
   await receiver?.stop();
   await temporal.env?.teardown();

@@ -6,7 +6,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { BillingClient } from '../src/client/index.js';
 import { freePort } from './helpers/ports.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,7 +22,7 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  it('serves the Temporal UI and the webhook receiver, then stops on SIGINT with exit code 0 and no server left behind', async () => {
+  it('serves the Temporal UI and the webhook receiver, seeds the demo, then stops on SIGINT with exit code 0 and no server left behind', async () => {
     const [grpc, ui, sim, receiver] = [
       await freePort(),
       await freePort(),
@@ -41,6 +43,9 @@ describe('npm start', () => {
         WEBHOOK_PORT: String(receiver),
         STRIPE_WEBHOOK_SECRET: '',
         TEMPORAL_DB_FILE: join(dir, 'dev.db'),
+        DEMO: 'on',
+        DUNNING_POLICY: '',
+        OUTBOX_PATH: join(dir, 'outbox.jsonl'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,6 +67,25 @@ describe('npm start', () => {
     const health = await fetch(`http://127.0.0.1:${receiver}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true });
+
+    // The demo: one order per story, each reaching the state its story promises.
+    const client = new Client({
+      connection: await Connection.connect({ address: `127.0.0.1:${grpc}` }),
+    });
+    const expected = ['succeeded', 'succeeded', 'dunning', 'dunning', 'processing'];
+    const ids = [...output.matchAll(/^ {2}(demo-\S+)/gm)].map((m) => m[1]!);
+    expect(ids).toHaveLength(5);
+    const states = async () =>
+      Promise.all(
+        ids.map(async (id) => (await new BillingClient(client).getCharge(id).status()).state),
+      );
+    let seen: string[] = [];
+    for (let i = 0; i < 120 && seen.join() !== expected.join(); i++) {
+      seen = await states();
+      if (seen.join() !== expected.join()) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen).toEqual(expected);
+    await client.connection.close();
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

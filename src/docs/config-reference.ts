@@ -1,13 +1,14 @@
 // The README's configuration table, generated from the one config schema so it cannot drift.
 // `npm run docs` rewrites the README between its markers; a test fails when they disagree.
-import { configSchema, loadConfig } from '../config.js';
+import { configSchema, loadConfig, type Config } from '../config.js';
 
 export const CONFIG_START = '<!-- config-reference:start -->';
 export const CONFIG_END = '<!-- config-reference:end -->';
 
-function shown(value: string | number | string[] | undefined): string {
+function shown(value: Config[keyof Config]): string {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return '—';
-  return `\`${Array.isArray(value) ? value.join(',') : value}\``;
+  if (Array.isArray(value)) return `\`${value.join(',')}\``;
+  return `\`${typeof value === 'object' ? JSON.stringify(value) : value}\``;
 }
 
 /** A markdown table: variable, default, meaning. */
