@@ -549,14 +549,14 @@ export async function chargeCustomer(
       ChargeState.dunning,
       campaign.nextAttemptAt === undefined ? undefined : new Date(until),
     );
-    const days = ((until - Date.now()) / DAY_MS).toFixed(until - Date.now() < DAY_MS ? 2 : 0);
+    const wait = humanDuration(until - Date.now());
     const woke = await waitUntil(
       until,
       () =>
         dirty || methodEvent !== undefined || retryRequested || state.cancelReason !== undefined,
       campaign.nextAttemptAt === undefined
-        ? `dunning: ${campaign.kind} decline, wait up to ${days} days for a new payment method`
-        : `dunning: attempt ${state.attempts + 1} in ${days} days`,
+        ? `dunning: ${campaign.kind} decline, wait up to ${wait} for a new payment method`
+        : `dunning: attempt ${state.attempts + 1} in ${wait}`,
     );
     if (!woke) {
       if (campaign.nextAttemptAt === undefined) return giveUp();
@@ -712,6 +712,22 @@ export async function chargeCustomer(
       intent = await confirm(intent.id);
     }
   }
+}
+
+/** "2 days", "1 day", "6 hours", "86 seconds": a wait as a person says it (timer summaries). */
+export function humanDuration(ms: number): string {
+  const units = [
+    ['day', DAY_MS],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1_000],
+  ] as const;
+  for (const [unit, size] of units) {
+    const count = Math.round(ms / size);
+    if (count >= 1 && (ms >= size || unit === 'second'))
+      return `${count} ${unit}${count === 1 ? '' : 's'}`;
+  }
+  return '0 seconds';
 }
 
 /** Statuses that mean a confirm took effect (money moved or is moving, or the customer must act). */
