@@ -650,7 +650,9 @@ export async function chargeCustomer(
   let intent = await ensureIntent();
   state.paymentIntentId = intent.id;
   for (;;) {
-    if (shouldContinueAsNew()) {
+    // Only between steps with nothing pending: a retry, a new method or an unread event that a
+    // handler recorded is acted on first (those flags are not carried to the next run).
+    if (shouldContinueAsNew() && !retryRequested && !methodEvent && !dirty) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof chargeCustomer>(input, state);
     }

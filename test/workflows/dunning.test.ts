@@ -91,11 +91,12 @@ async function until(
   billing: BillingClient,
   orderId: string,
   predicate: (s: ChargeStatus) => boolean,
+  step = '10 minutes',
 ): Promise<ChargeStatus> {
   for (let i = 0; i < 500; i++) {
     const status = await billing.getCharge(orderId).status();
     if (predicate(status)) return status;
-    await env.sleep('10 minutes');
+    await env.sleep(step);
   }
   throw new Error(`status of ${orderId} never satisfied the predicate`);
 }
@@ -298,13 +299,22 @@ describe('dunning', () => {
     const { fake, result, workflowId } = await campaign(
       [soft, soft, soft, soft, { kind: 'succeed' }],
       async ({ billing, input, workflowId }) => {
+        const event = { id: 'evt_once', type: 'charge.updated', created: 1, objectId: 'ch_1' };
+        const handle = env.client.workflow.getHandle(workflowId);
         await until(billing, input.orderId, (s) => s.state === 'dunning');
-        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
-          id: 'evt_once',
-          type: 'charge.updated',
-          created: 1,
-          objectId: 'ch_1',
-        });
+        const { runId: firstRun } = await handle.describe();
+        await handle.signal(stripeEventSignal, event);
+        // The same event again after continue-as-new: the new run remembers it.
+        await until(
+          billing,
+          input.orderId,
+          (s) => s.state === 'dunning' && s.attempt >= 4,
+          '6 hours',
+        );
+        expect((await handle.describe()).runId).not.toBe(firstRun);
+        await handle.signal(stripeEventSignal, event);
+        const status = await until(billing, input.orderId, (s) => s.events.duplicates === 1);
+        expect(status.events.received).toBe(0);
       },
       { continueAsNewAfterEvents: 50, jitterMinutes: 0 },
     );
