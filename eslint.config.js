@@ -24,6 +24,15 @@ export default tseslint.config(
     },
   },
   {
+    // The bin shim is plain JS outside the TypeScript project: lint it without type information.
+    files: ['bin/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { URL: 'readonly' },
+    },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,0 +1,146 @@
+// The CLI's failures and what each becomes for an operator: one message that names the flag,
+// field or address at fault and says what to do, and an exit code (0 ok, 1 failure, 2 usage).
+import { isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { InvalidInputError } from '../client/index.js';
+import { ConfigError } from '../config.js';
+
+/** Exit codes: 2 means nothing was attempted (fix the invocation); 1 means it was tried and failed. */
+export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A bad command line: unknown command or flag, missing or malformed value. Exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    /** The command whose `--help` to point at, if known. */
+    readonly command?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The command ran and did not get what was asked (e.g. a retry refused, a charge that failed). Exit 1. */
+export class CommandFailedError extends Error {
+  override readonly name = 'CommandFailedError';
+}
+
+/** Temporal did not answer at `address`. Exit 1. */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    readonly namespace: string,
+    options: { cause: unknown },
+  ) {
+    const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      `cannot reach Temporal at ${address} (namespace ${namespace}): ${why}.\n` +
+        'Is the server running there? Point TEMPORAL_ADDRESS (or --address) at its frontend, ' +
+        'e.g. 127.0.0.1:7233; `npm start` runs a local one.',
+      options,
+    );
+  }
+}
+
+/** The charge of `orderId` does not exist. Exit 1. */
+export class ChargeNotFoundError extends Error {
+  override readonly name = 'ChargeNotFoundError';
+  constructor(
+    readonly orderId: string,
+    workflowId: string,
+    namespace: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `no charge for order ${orderId} (workflow ${workflowId}) in namespace ${namespace}. ` +
+        'Check the order id, or `durable-billing list` to find it.',
+      options,
+    );
+  }
+}
+
+/** Charge-input fields as the CLI spells them (`InvalidInputError` names the input's fields). */
+const FLAG_OF_FIELD: Record<string, string> = {
+  orderId: '--order',
+  customerId: '--customer',
+  amount: '--amount',
+  currency: '--currency',
+  paymentMethodId: '--payment-method',
+  description: '--description',
+  metadata: '--metadata',
+  dunning: '--dunning',
+  reason: '--reason',
+};
+
+/** `amount` → `--amount`; `dunning.retryDelaysDays.0` → `--dunning (retryDelaysDays.0)`. */
+export function flagOfField(field: string): string {
+  const [head = '', ...rest] = field.split('.');
+  const flag = FLAG_OF_FIELD[head];
+  if (flag === undefined) return field;
+  return rest.length === 0 ? flag : `${flag} (${rest.join('.')})`;
+}
+
+// gRPC status codes (grpc/doc/statuscodes.md); @grpc/grpc-js is not a direct dependency.
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** True for the gRPC codes that mean "no server answered", not "the server said no". */
+export function isUnavailable(error: unknown): boolean {
+  const grpc = error instanceof ServiceError ? error.cause : error;
+  if (!isGrpcServiceError(grpc)) return false;
+  const code: number = grpc.code;
+  return code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED;
+}
+
+/** What to print (on stderr) and which code to exit with, for any error a command throws. */
+export function describeFailure(error: unknown): {
+  code: ExitCode;
+  type: string;
+  message: string;
+  fields?: { field: string; flag: string; problem: string }[];
+} {
+  if (error instanceof UsageError) {
+    const hint = error.command
+      ? `Run \`durable-billing ${error.command} --help\` for its flags.`
+      : 'Run `durable-billing --help` for the commands.';
+    return { code: ExitCode.usage, type: error.name, message: `${error.message}\n${hint}` };
+  }
+  if (error instanceof InvalidInputError) {
+    const fields = error.fields.map((f) => ({ ...f, flag: flagOfField(f.field) }));
+    return {
+      code: ExitCode.usage,
+      type: error.name,
+      message: `invalid input, nothing was started:\n${fields.map((f) => `  ${f.flag}: ${f.problem}`).join('\n')}`,
+      fields,
+    };
+  }
+  if (error instanceof ConfigError)
+    return {
+      code: ExitCode.usage,
+      type: error.name,
+      message: `${error.message}\nFix these environment variables (see the configuration reference in README.md).`,
+    };
+  if (error instanceof TemporalUnreachableError)
+    return { code: ExitCode.failure, type: error.name, message: error.message };
+  if (error instanceof WorkflowNotFoundError)
+    return {
+      code: ExitCode.failure,
+      type: error.name,
+      message: `workflow ${error.workflowId} not found: ${error.message}`,
+    };
+  const name = error instanceof Error ? error.name : 'Error';
+  return { code: ExitCode.failure, type: name, message: messageWithCauses(error) };
+}
+
+/** `message: cause message: …`, each cause once (the SDK often repeats them). */
+function messageWithCauses(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 5;) {
+    const text = e instanceof Error ? e.message : JSON.stringify(e);
+    if (!parts.some((p) => p.includes(text))) parts.push(text);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}
