@@ -42,13 +42,13 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
  * in flight, so a crashed worker is noticed after the heartbeat timeout (seconds), not the
  * start-to-close timeout, and the retry (same key) runs on another worker.
  */
-async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
+async function stripeCall<T>(call: () => Promise<T>, { readOnly = false } = {}): Promise<T> {
   const context = Context.current();
   const beat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {
     return await call();
   } catch (error) {
-    throw toActivityFailure(error);
+    throw toActivityFailure(error, { readOnly });
   } finally {
     clearInterval(beat);
   }
@@ -56,9 +56,29 @@ async function stripeCall<T>(call: () => Promise<T>): Promise<T> {
 
 /** PaymentIntent activities over an injected Stripe client (no module mocking in tests). */
 export function createPaymentIntentActivities(stripe: Stripe) {
+  /** The customer's intent tagged with `workflowId`, via list (strongly consistent, unlike search). */
+  const findForWorkflow = (input: FindPaymentIntentInput) =>
+    stripeCall(
+      async () => {
+        for await (const intent of stripe.paymentIntents.list({
+          customer: input.customerId,
+          limit: 100,
+        })) {
+          if (intent.metadata?.workflow_id === input.workflowId) return toSnapshot(intent);
+        }
+        return null;
+      },
+      { readOnly: true },
+    );
+
   return {
     /** Creates the order's PaymentIntent, unconfirmed, tagged with the workflow and order ids. */
     async createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSnapshot> {
+      // One order, one intent, even when Stripe no longer remembers the key (pruned after 24 h:
+      // a workflow reset or a retry after a long outage): an intent already made for this
+      // workflow is returned instead of creating another.
+      const existing = await findForWorkflow(input);
+      if (existing) return existing;
       const intent = await stripeCall(() =>
         stripe.paymentIntents.create(
           {
@@ -93,7 +113,9 @@ export function createPaymentIntentActivities(stripe: Stripe) {
 
     /** Reads the intent: the truth the workflow reconciles against. Not mutating, no key. */
     async retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntentSnapshot> {
-      return toSnapshot(await stripeCall(() => stripe.paymentIntents.retrieve(paymentIntentId)));
+      return toSnapshot(
+        await stripeCall(() => stripe.paymentIntents.retrieve(paymentIntentId), { readOnly: true }),
+      );
     },
 
     /** Cancels the intent (only possible while no money has moved). */
@@ -113,7 +135,9 @@ export function createPaymentIntentActivities(stripe: Stripe) {
      * when a customer-level webhook says it may have changed. `null` when there is none.
      */
     async retrieveDefaultPaymentMethod(customerId: string): Promise<string | null> {
-      const customer = await stripeCall(() => stripe.customers.retrieve(customerId));
+      const customer = await stripeCall(() => stripe.customers.retrieve(customerId), {
+        readOnly: true,
+      });
       if (customer.deleted) return null;
       const method = customer.invoice_settings?.default_payment_method;
       return (typeof method === 'string' ? method : method?.id) ?? null;
@@ -127,15 +151,7 @@ export function createPaymentIntentActivities(stripe: Stripe) {
     async findPaymentIntentForWorkflow(
       input: FindPaymentIntentInput,
     ): Promise<PaymentIntentSnapshot | null> {
-      return stripeCall(async () => {
-        for await (const intent of stripe.paymentIntents.list({
-          customer: input.customerId,
-          limit: 100,
-        })) {
-          if (intent.metadata?.workflow_id === input.workflowId) return toSnapshot(intent);
-        }
-        return null;
-      });
+      return findForWorkflow(input);
     },
   };
 }

@@ -21,8 +21,10 @@ export function toSnapshot(intent: Stripe.PaymentIntent): PaymentIntentSnapshot 
           declineCode: error.decline_code,
           adviceCode: error.advice_code,
           message: error.message,
+          chargeId: id(error.charge),
         }
       : undefined,
     nextActionType: intent.next_action?.type,
+    latestChargeId: id(intent.latest_charge),
   };
 }

@@ -48,22 +48,16 @@ export const STRIPE_OUTCOME_TABLE: readonly Row[] = [
     retryable: false,
   },
   {
-    // Stripe says explicitly not to retry: honour it before any status-based rule.
-    row: 'Stripe-Should-Retry: false on a 5xx',
-    matches: (e) => (e.statusCode ?? 0) >= 500 && header(e, 'stripe-should-retry') === 'false',
-    type: StripeFailureType.ambiguous,
-    retryable: false,
-  },
-  {
     // 409 key in use / lock_timeout, 429 rate limit, or Stripe asking for a retry: nothing
     // was executed (or Stripe wants the same request again), so the same key is right.
     row: '409 / 429 / lock_timeout / Stripe-Should-Retry: true',
     matches: (e) =>
-      e.statusCode === 409 ||
-      e.statusCode === 429 ||
-      e.code === 'lock_timeout' ||
-      e.code === 'rate_limit' ||
-      header(e, 'stripe-should-retry') === 'true',
+      header(e, 'stripe-should-retry') !== 'false' &&
+      (e.statusCode === 409 ||
+        e.statusCode === 429 ||
+        e.code === 'lock_timeout' ||
+        e.code === 'rate_limit' ||
+        header(e, 'stripe-should-retry') === 'true'),
     type: StripeFailureType.retryable,
     retryable: true,
   },
@@ -130,6 +124,7 @@ function errorInfo(error: Stripe.errors.StripeError): StripeErrorInfo {
     statusCode: error.statusCode,
     code: error.code,
     declineCode: error.decline_code || undefined,
+    param: error.param,
     adviceCode: error.advice_code,
     message: error.message,
     requestId: error.requestId,
@@ -144,8 +139,13 @@ function errorInfo(error: Stripe.errors.StripeError): StripeErrorInfo {
  * Stripe error's fields as details and the original as `cause`. Non-Stripe errors are
  * returned unchanged (a bug in our code is retried by the activity's policy and stays visible).
  */
-export function toActivityFailure(error: unknown): unknown {
-  const classification = classifyStripeError(error);
+export function toActivityFailure(error: unknown, { readOnly = false } = {}): unknown {
+  const found = classifyStripeError(error);
+  // A read has no key to protect and changes nothing: a 5xx on it is simply retried.
+  const classification =
+    found && readOnly && found.type === StripeFailureType.ambiguous
+      ? { ...found, retryable: true }
+      : found;
   if (!classification || !(error instanceof Stripe.errors.StripeError)) return error;
   const info = errorInfo(error);
   return ApplicationFailure.create({

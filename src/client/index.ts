@@ -130,12 +130,9 @@ export class BillingClient {
    */
   async startCharge(input: ChargeInput): Promise<ChargeHandle> {
     const parsed = parse(chargeInputSchema, input, 'charge input');
-    const valid = {
-      ...parsed,
-      ...((this.dunning || parsed.dunning) && {
-        dunning: resolveDunningPolicy(this.dunning, parsed.dunning),
-      }),
-    };
+    // The whole policy goes into the input (and the history): a running campaign never changes
+    // under a deploy that changes the defaults.
+    const valid = { ...parsed, dunning: resolveDunningPolicy(this.dunning, parsed.dunning) };
     const workflowId = chargeWorkflowId(valid.orderId);
     try {
       const handle = await this.client.workflow.start<typeof chargeCustomer>('chargeCustomer', {

@@ -139,8 +139,10 @@ export type DunningOverride = z.input<typeof dunningOverrideSchema>;
 /** The default policy. */
 export const DEFAULT_DUNNING_POLICY: DunningPolicy = dunningPolicySchema.parse({});
 
-/** Merges overrides (later wins) over the default policy, validating the result. */
-export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)[]): DunningPolicy {
+/** Merges overrides, later winning field by field (`notify` too), without validating. */
+export function mergeDunningOverrides(
+  ...overrides: (DunningOverride | undefined)[]
+): DunningOverride {
   const merged: Record<string, unknown> = {};
   for (const override of overrides) {
     for (const [key, value] of Object.entries(override ?? {})) {
@@ -151,8 +153,19 @@ export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)
           : value;
     }
   }
-  return dunningPolicySchema.parse(merged);
+  return merged as DunningOverride;
 }
+
+/** Merges overrides (later wins) over the default policy, validating the result (throws ZodError). */
+export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)[]): DunningPolicy {
+  return dunningPolicySchema.parse(mergeDunningOverrides(...overrides));
+}
+
+/**
+ * Not a Stripe code: the charge has no payment method at all (none given, no customer default).
+ * The campaign treats it like a decline the customer must act on.
+ */
+export const NO_PAYMENT_METHOD = 'no_payment_method';
 
 /** Classifies a decline by the policy: advice code first, then the decline code, then `code`. */
 export function classifyDecline(
@@ -166,7 +179,8 @@ export function classifyDecline(
   const reason = error.declineCode ?? error.code ?? '';
   if (
     policy.actionRequiredDeclineCodes.includes(reason) ||
-    error.code === 'authentication_required'
+    error.code === 'authentication_required' ||
+    error.code === NO_PAYMENT_METHOD
   ) {
     return DeclineKind.actionRequired;
   }

@@ -18,6 +18,8 @@ export interface PaymentError {
   declineCode?: string | undefined;
   adviceCode?: string | undefined;
   message?: string | undefined;
+  /** The failed charge behind this error, when there was one: identifies the attempt. */
+  chargeId?: string | undefined;
 }
 
 export interface PaymentIntentSnapshot {
@@ -30,4 +32,6 @@ export interface PaymentIntentSnapshot {
   paymentMethodId?: string | undefined;
   lastPaymentError?: PaymentError | undefined;
   nextActionType?: string | undefined;
+  /** The intent's latest charge (each attempt that reached the card network makes one). */
+  latestChargeId?: string | undefined;
 }

@@ -43,6 +43,8 @@ export const chargeInputSchema = z.strictObject({
 });
 /** What app code passes (defaults not yet applied). */
 export type ChargeInput = z.input<typeof chargeInputSchema>;
+/** A validated input (what the workflow works with). */
+export type ParsedChargeInput = z.infer<typeof chargeInputSchema>;
 
 /** The compact event the receiver signals (DESIGN.md, Contracts): a wake-up, not the truth. */
 export const stripeEventSignalSchema = z.object({

@@ -28,6 +28,8 @@ export interface StripeErrorInfo {
   statusCode?: number | undefined;
   code?: string | undefined;
   declineCode?: string | undefined;
+  /** The request parameter Stripe blames (e.g. `payment_method`), on a 400. */
+  param?: string | undefined;
   adviceCode?: string | undefined;
   message?: string | undefined;
   requestId?: string | undefined;

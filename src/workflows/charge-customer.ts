@@ -11,7 +11,6 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -22,14 +21,24 @@ import {
   type PaymentError,
   type PaymentIntentSnapshot,
 } from '../shared/payment-intent.js';
-import { classifyDecline, DeclineKind, jitterMs, resolveDunningPolicy } from '../shared/dunning.js';
+import {
+  classifyDecline,
+  DeclineKind,
+  dunningPolicySchema,
+  jitterMs,
+  mergeDunningOverrides,
+  NO_PAYMENT_METHOD,
+  type DunningPolicy,
+} from '../shared/dunning.js';
 import { NotificationKind } from '../shared/notifications.js';
 import {
+  cancelSchema,
   chargeInputSchema,
   describeIssues,
   retryNowSchema,
   stripeEventSignalSchema,
   type ChargeInput,
+  type ParsedChargeInput,
 } from '../shared/schemas.js';
 import {
   BillingAttempt,
@@ -120,6 +129,12 @@ export interface CarriedState {
   gaveUp: boolean;
   /** The attempt whose requires_action the customer was told about (told once per attempt). */
   actionNotifiedAttempt: number;
+  /** When the customer was first asked to authenticate for that attempt (ms). */
+  actionSince: number;
+  /** Identifies the last decline handled, so a stale `last_payment_error` is not a new one. */
+  lastDeclineFingerprint: string | undefined;
+  /** Methods Stripe refused outright (e.g. detached): never tried again. */
+  unusableMethodIds: string[];
   campaign: CampaignState | undefined;
 }
 
@@ -135,6 +150,9 @@ function initialState(input: ChargeInput): CarriedState {
     cancelReason: undefined,
     gaveUp: false,
     actionNotifiedAttempt: 0,
+    actionSince: 0,
+    lastDeclineFingerprint: undefined,
+    unusableMethodIds: [],
     campaign: undefined,
   };
 }
@@ -154,10 +172,24 @@ function stripeFailure(error: unknown): { type: string; info: StripeErrorInfo } 
 }
 
 /** Outcomes whose effect on Stripe is unknown: reconcile by reading the intent. */
+// Connection errors and 409/429 reach the workflow only when Temporal's retries ran out
+// (schedule-to-close): as unknown as a 5xx, so they are reconciled too.
 const UNCERTAIN: ReadonlySet<string> = new Set([
   StripeFailureType.ambiguous,
   StripeFailureType.unexpectedState,
+  StripeFailureType.connection,
+  StripeFailureType.retryable,
 ]);
+
+/** The charge's dunning policy; a bad one fails the execution, never the task (which would retry forever). */
+function resolvePolicy(input: ParsedChargeInput): DunningPolicy {
+  const resolved = dunningPolicySchema.safeParse(mergeDunningOverrides(input.dunning));
+  if (resolved.success) return resolved.data;
+  throw ApplicationFailure.nonRetryable(
+    `invalid dunning policy: ${describeIssues(resolved.error)}`,
+    'InvalidDunningPolicy',
+  );
+}
 
 /** Fails the execution loudly (our bug or config): never retried into a second charge. */
 function loud(error: unknown, what: string): never {
@@ -190,7 +222,7 @@ export async function chargeCustomer(
     );
   }
   const input = parsed.data;
-  const policy = resolveDunningPolicy(input.dunning);
+  const policy = resolvePolicy(input);
   const { workflowId } = workflowInfo();
   const state: CarriedState = carried ?? initialState(input);
 
@@ -232,8 +264,14 @@ export async function chargeCustomer(
     if (PAYMENT_METHOD_EVENTS.has(valid.data.type)) methodEvent = valid.data;
     else dirty = true;
   });
-  setHandler(cancelSignal, ({ reason }) => {
-    state.cancelReason ??= reason || 'canceled';
+  setHandler(cancelSignal, (payload) => {
+    // Anyone can signal (e.g. `temporal workflow signal` with no input): junk is logged, not fatal.
+    const valid = cancelSchema.safeParse(payload);
+    if (!valid.success) {
+      log.warn('cancel signal rejected', { problem: describeIssues(valid.error) });
+      return;
+    }
+    state.cancelReason ??= valid.data.reason;
   });
   setHandler(
     retryNowUpdate,
@@ -368,9 +406,35 @@ export async function chargeCustomer(
   async function backoff(uncertain: number): Promise<void> {
     if (uncertain === 0) return;
     const seconds = Math.min(3600, 10 * 2 ** (uncertain - 1));
-    await sleep(`${seconds} seconds`, {
+    await condition(() => state.cancelReason !== undefined, `${seconds} seconds`, {
       summary: `Stripe answered ambiguously ${uncertain + 1}×: wait ${seconds}s`,
     });
+  }
+
+  /** Takes back the attempt just counted: Stripe did not act on it. */
+  function notAnAttempt(): void {
+    state.attempts--;
+    state.attemptTimes.pop();
+  }
+
+  /**
+   * A payment method to confirm with: the one we have, else the customer's default (unless it
+   * is one that already failed or was unusable). False when there is none.
+   */
+  async function ensurePaymentMethod(): Promise<boolean> {
+    if (state.paymentMethodId) return true;
+    const found = await acts.retrieveDefaultPaymentMethod.executeWithOptions(
+      { ...reading, summary: "no payment method at hand: read the customer's default" },
+      [input.customerId],
+    );
+    if (
+      !found ||
+      found === state.campaign?.failedPaymentMethodId ||
+      state.unusableMethodIds.includes(found)
+    )
+      return false;
+    state.paymentMethodId = found;
+    return true;
   }
 
   /** When the card-network cap next allows an attempt (now, if it does already). */
@@ -420,6 +484,20 @@ export async function chargeCustomer(
         uncertain = 0;
         return failure.info.paymentIntent ?? read(intentId, 'after decline');
       }
+      if (
+        failure?.type === StripeFailureType.invalidRequest &&
+        failure.info.param === 'payment_method'
+      ) {
+        // The method (from the input, retryNow or a webhook) cannot be used with this intent:
+        // no attempt was made; the charge waits for another method instead of failing.
+        log.warn('payment method rejected by Stripe', { code: failure.info.code });
+        notAnAttempt();
+        state.sequences.confirm++;
+        state.lastError = { code: failure.info.code, message: failure.info.message };
+        if (state.paymentMethodId) state.unusableMethodIds.push(state.paymentMethodId);
+        state.paymentMethodId = undefined;
+        return read(intentId, 'after an unusable payment method');
+      }
       if (!failure || !UNCERTAIN.has(failure.type))
         loud(error, `confirm attempt ${state.attempts}`);
       state.lastError = { code: failure.info.code, message: failure.info.message };
@@ -427,8 +505,16 @@ export async function chargeCustomer(
       const intent = await read(intentId, `reconcile after ${failure.type}`);
       // Whatever the old key did is now visible in `intent`; that key is never sent again.
       state.sequences.confirm++;
-      if (MOVED.has(intent.status)) uncertain = 0;
-      else await backoff(uncertain++);
+      const declined =
+        intent.lastPaymentError && declineFingerprint(intent) !== state.lastDeclineFingerprint;
+      if (MOVED.has(intent.status) || declined) {
+        uncertain = 0;
+        return intent;
+      }
+      // Nothing happened: not an attempt (not counted, not capped, never a decline); redo it.
+      notAnAttempt();
+      await backoff(uncertain++);
+      retryRequested = true;
       return intent;
     }
   }
@@ -440,12 +526,13 @@ export async function chargeCustomer(
     waiting: ChargeState,
     alsoWakeOn: () => boolean = () => false,
   ): Promise<PaymentIntentSnapshot> {
-    const until = Math.min(Date.now() + POLL_INTERVAL_MS, state.campaign?.endsAt ?? Infinity);
+    // Never less than the poll interval: a processing payment can take days, whatever the campaign.
+    const until = Date.now() + POLL_INTERVAL_MS;
     setState(waiting, new Date(until));
     await waitUntil(
       until,
       () => dirty || alsoWakeOn(),
-      `${waiting}: wait for a Stripe event, re-read at the latest ${until === Date.now() + POLL_INTERVAL_MS ? 'in 1 day' : 'when the campaign ends'}`,
+      `${waiting}: wait for a Stripe event, re-read at the latest in 1 day`,
     );
     dirty = false;
     return read(intent.id, 'woken');
@@ -465,7 +552,9 @@ export async function chargeCustomer(
       if (!UNCERTAIN.has(stripeFailure(error)?.type ?? ''))
         loud(error, 'canceling the PaymentIntent');
       state.sequences.cancel++;
-      return read(intent.id, 'reconcile cancel');
+      const now = await read(intent.id, 'reconcile cancel');
+      if (now.status !== IntentStatus.canceled) await backoff(cancelUncertain++);
+      return now;
     }
   }
 
@@ -504,6 +593,7 @@ export async function chargeCustomer(
   // way a new method (webhook), retryNow or cancel interrupts the wait. ----
   async function onDecline(intent: PaymentIntentSnapshot): Promise<void> {
     state.lastError = intent.lastPaymentError ?? state.lastError;
+    state.lastDeclineFingerprint = declineFingerprint(intent);
     const now = Date.now();
     const failures = (state.campaign?.failures ?? 0) + 1;
     const kind = classifyDecline(state.lastError ?? {}, policy);
@@ -515,7 +605,8 @@ export async function chargeCustomer(
       kind,
       endsAt:
         state.campaign?.endsAt ??
-        now + totalDays * DAY_MS + jitterMs(workflowId, 0, policy.jitterMinutes),
+        // The schedule plus the most jitter its retries can add.
+        now + totalDays * DAY_MS + policy.retryDelaysDays.length * policy.jitterMinutes * 60_000,
       nextAttemptAt:
         delayDays === undefined
           ? undefined
@@ -580,7 +671,12 @@ export async function chargeCustomer(
           { ...reading, summary: `read the customer's default payment method (${event.type})` },
           [input.customerId],
         );
-    if (!candidate || candidate === state.campaign?.failedPaymentMethodId) return;
+    if (
+      !candidate ||
+      candidate === state.campaign?.failedPaymentMethodId ||
+      state.unusableMethodIds.includes(candidate)
+    )
+      return;
     if (nextAttemptAllowedAt() > Date.now()) return; // the cap holds; the schedule will get there
     state.paymentMethodId = candidate;
     retryRequested = true;
@@ -623,6 +719,54 @@ export async function chargeCustomer(
     }
   }
 
+  /** No method to charge: the customer must give one (a webhook or retryNow wakes us). */
+  async function awaitPaymentMethod(intent: PaymentIntentSnapshot): Promise<PaymentIntentSnapshot> {
+    if (!state.campaign) {
+      await onDecline({
+        ...intent,
+        lastPaymentError: {
+          code: NO_PAYMENT_METHOD,
+          message: 'no payment method: none given, no usable default',
+        },
+      });
+    } else if (state.campaign.kind !== DeclineKind.actionRequired) {
+      state.campaign.kind = DeclineKind.actionRequired;
+      state.campaign.nextAttemptAt = undefined;
+      if (policy.notify.actionRequired) await notify(NotificationKind.actionRequired);
+    }
+    return (await awaitNextAttempt()) ?? intent;
+  }
+
+  /** The customer must authenticate: an event, retryNow (e.g. a new method) or cancel moves us on. */
+  async function awaitAuthentication(
+    intent: PaymentIntentSnapshot,
+  ): Promise<PaymentIntentSnapshot> {
+    if (state.actionNotifiedAttempt !== state.attempts) {
+      state.actionNotifiedAttempt = state.attempts;
+      state.actionSince = Date.now();
+      if (policy.notify.actionRequired) await notify(NotificationKind.actionRequired);
+    }
+    const next = await waitForChange(
+      intent,
+      ChargeState.requiresAction,
+      () => retryRequested || methodEvent !== undefined || state.cancelReason !== undefined,
+    );
+    if (methodEvent) await adoptNewPaymentMethod(methodEvent);
+    const totalDays = policy.retryDelaysDays.reduce((a, b) => a + b, 0);
+    const deadline = Math.max(
+      state.campaign?.endsAt ?? 0,
+      state.actionSince + Math.max(POLL_INTERVAL_MS, totalDays * DAY_MS),
+    );
+    if (next.status === IntentStatus.requiresAction && !retryRequested && Date.now() >= deadline) {
+      state.lastError = {
+        code: 'authentication_required',
+        message: 'the customer did not authenticate in time',
+      };
+      giveUp();
+    }
+    return next;
+  }
+
   function finish(outcome: ChargeOutcome, intent: PaymentIntentSnapshot | undefined): ChargeResult {
     finished = true;
     setState(
@@ -647,6 +791,7 @@ export async function chargeCustomer(
 
   // ---- the state machine: act on the intent's real state until it is final ----
   let uncertain = 0; // consecutive ambiguous answers, for backoff
+  let cancelUncertain = 0;
   let intent = await ensureIntent();
   state.paymentIntentId = intent.id;
   for (;;) {
@@ -676,42 +821,21 @@ export async function chargeCustomer(
       default:
         break;
     }
+    const declined = intent.lastPaymentError !== undefined && state.attempts > 0;
     if (state.cancelReason !== undefined) {
       intent = await cancelIntent(intent);
-    } else if (retryRequested) {
+    } else if (retryRequested || (!declined && intent.status !== IntentStatus.requiresAction)) {
+      // An attempt: the first one, or one asked for (retryNow, a new method, the schedule).
       retryRequested = false;
-      intent = await confirm(intent.id);
+      intent = (await ensurePaymentMethod())
+        ? await confirm(intent.id)
+        : await awaitPaymentMethod(intent);
     } else if (intent.status === IntentStatus.requiresAction) {
-      // The customer must authenticate: an event, a retryNow (e.g. a new method) or a cancel moves us on.
-      if (state.actionNotifiedAttempt !== state.attempts && policy.notify.actionRequired) {
-        state.actionNotifiedAttempt = state.attempts;
-        await notify(NotificationKind.actionRequired);
-      }
-      intent = await waitForChange(
-        intent,
-        ChargeState.requiresAction,
-        () => retryRequested || methodEvent !== undefined || state.cancelReason !== undefined,
-      );
-      if (methodEvent) await adoptNewPaymentMethod(methodEvent);
-      if (
-        state.campaign &&
-        Date.now() >= state.campaign.endsAt &&
-        intent.status === IntentStatus.requiresAction
-      ) {
-        giveUp();
-      }
-    } else if (intent.lastPaymentError && state.attempts > 0) {
+      intent = await awaitAuthentication(intent);
+    } else {
       // Declined (by a confirm, or by a failed authentication): dunning.
       if (state.campaign?.handledAttempt !== state.attempts) await onDecline(intent);
       intent = (await awaitNextAttempt()) ?? intent;
-    } else {
-      // No method given: the customer's default one (without any, Stripe rejects the confirm loudly).
-      state.paymentMethodId ??=
-        (await acts.retrieveDefaultPaymentMethod.executeWithOptions(
-          { ...reading, summary: "no payment method given: read the customer's default" },
-          [input.customerId],
-        )) ?? undefined;
-      intent = await confirm(intent.id);
     }
   }
 }
@@ -730,6 +854,13 @@ export function humanDuration(ms: number): string {
       return `${count} ${unit}${count === 1 ? '' : 's'}`;
   }
   return '0 seconds';
+}
+
+/** Which attempt a decline belongs to: its failed charge, else its codes and the latest charge. */
+function declineFingerprint(intent: PaymentIntentSnapshot): string | undefined {
+  const error = intent.lastPaymentError;
+  if (!error) return undefined;
+  return error.chargeId ?? [intent.latestChargeId, error.code, error.declineCode].join('|');
 }
 
 /** Statuses that mean a confirm took effect (money moved or is moving, or the customer must act). */

@@ -170,6 +170,31 @@ const rows: [string, Stripe.errors.StripeError, StripeFailureType, boolean][] = 
 ];
 
 describe('the Stripe outcome table', () => {
+  it('lets Stripe-Should-Retry: false win over a 429 (not retried with the same key)', () => {
+    const error = stripeError({
+      statusCode: 429,
+      type: 'invalid_request_error',
+      message: 'no',
+      headers: { 'stripe-should-retry': 'false' },
+    });
+    expect(classifyStripeError(error)).toMatchObject({
+      type: StripeFailureType.ambiguous,
+      retryable: false,
+    });
+  });
+
+  it('retries a 5xx on a read (no key to protect), but not on a mutating call', () => {
+    const error = stripeError({ statusCode: 500, type: 'api_error', message: 'internal' });
+    expect(toActivityFailure(error, { readOnly: true })).toMatchObject({
+      type: StripeFailureType.ambiguous,
+      nonRetryable: false,
+    });
+    expect(toActivityFailure(error)).toMatchObject({
+      type: StripeFailureType.ambiguous,
+      nonRetryable: true,
+    });
+  });
+
   it.each(rows)('%s', (_name, error, type, retryable) => {
     expect(classifyStripeError(error)).toMatchObject({ type, retryable });
     const failure = toActivityFailure(error);

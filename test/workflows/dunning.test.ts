@@ -22,7 +22,12 @@ import {
   createTimeSkippingWorker,
   uniqueTaskQueue,
 } from '../helpers/temporal.js';
-import { createFakeStripe, type ConfirmScript, type FakeStripe } from './fake-stripe.js';
+import {
+  createFakeStripe,
+  UNUSABLE_METHOD,
+  type ConfirmScript,
+  type FakeStripe,
+} from './fake-stripe.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -64,6 +69,7 @@ async function campaign(
     workflowId: string;
   }) => Promise<void> = async () => {},
   dunning?: DunningOverride,
+  inputOverrides: Partial<ChargeInput> = {},
 ): Promise<Campaign> {
   const taskQueue = uniqueTaskQueue('dunning');
   const fake = createFakeStripe(script);
@@ -76,6 +82,7 @@ async function campaign(
     currency: 'eur',
     paymentMethodId: 'pm_card_visa',
     ...(dunning && { dunning }),
+    ...inputOverrides,
   };
   const workflowId = chargeWorkflowId(input.orderId);
   return worker.runUntil(async () => {
@@ -334,5 +341,103 @@ describe('dunning', () => {
       await handle.fetchHistory(),
       workflowId,
     );
+  });
+});
+
+describe('faults and bad input during a charge', () => {
+  it('ignores a cancel signal without a reason (as `temporal workflow signal` can send) and carries on', async () => {
+    const { result } = await campaign(
+      [soft, { kind: 'succeed' }],
+      async ({ billing, input, workflowId }) => {
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        await env.client.workflow.getHandle(workflowId).signal('cancel');
+        await env.client.workflow.getHandle(workflowId).signal('cancel', { reason: 42 });
+      },
+    );
+    expect(result.outcome).toBe('succeeded');
+  });
+
+  it('does not count a 5xx during dunning that moved nothing as a decline: the attempt is redone', async () => {
+    const { result, fake, workflowId } = await campaign([
+      soft,
+      { kind: 'ambiguous', moved: false },
+      { kind: 'succeed' },
+    ]);
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 2 });
+    expect(confirms(fake).map((c) => c.key)).toEqual(
+      [0, 1, 2].map((n) => `db/${workflowId}/confirm/${n}`),
+    );
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
+  });
+
+  it('reconciles when Stripe is unreachable past the activity’s hour, then confirms with the next key', async () => {
+    const { result, fake, workflowId } = await campaign([
+      { kind: 'unreachable', forMs: 90 * 60 * 1000 },
+      { kind: 'succeed' },
+    ]);
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect([...new Set(confirms(fake).map((c) => c.key))]).toEqual(
+      [0, 1].map((n) => `db/${workflowId}/confirm/${n}`),
+    );
+    expect(fake.charges()).toBe(1);
+  });
+
+  it('keeps the campaign going when retryNow brings a method Stripe refuses, and takes the next good one', async () => {
+    let afterBad: ChargeStatus | undefined;
+    const { result, fake } = await campaign(
+      [hard, { kind: 'succeed' }],
+      async ({ billing, input }) => {
+        await until(billing, input.orderId, (s) => s.state === 'dunning');
+        expect(
+          await billing.getCharge(input.orderId).retryNow({ paymentMethodId: UNUSABLE_METHOD }),
+        ).toEqual({ accepted: true });
+        afterBad = await until(
+          billing,
+          input.orderId,
+          (s) => s.state === 'dunning' && s.lastError?.code === 'resource_missing',
+        );
+        await billing.getCharge(input.orderId).retryNow({ paymentMethodId: 'pm_card_mastercard' });
+      },
+    );
+    expect(afterBad?.attempt).toBe(1);
+    expect(result).toMatchObject({ outcome: 'succeeded', attempts: 2 });
+    expect(confirms(fake).map((c) => c.paymentMethodId)).toEqual([
+      'pm_card_visa',
+      UNUSABLE_METHOD,
+      'pm_card_mastercard',
+    ]);
+  });
+
+  it('with no payment method at all, asks the customer and charges the card a webhook brings', async () => {
+    const { result, fake } = await campaign(
+      [{ kind: 'succeed' }],
+      async ({ billing, input, workflowId }) => {
+        const status = await until(billing, input.orderId, (s) => s.state === 'dunning');
+        expect(status.campaign?.kind).toBe('action_required');
+        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
+          id: 'evt_pm',
+          type: 'payment_method.attached',
+          created: 1,
+          objectId: 'pm_card_visa',
+        });
+      },
+      undefined,
+      { paymentMethodId: undefined },
+    );
+    expect(result.outcome).toBe('succeeded');
+    expect(fake.notifications.map((n) => n.kind)).toEqual(['action_required', 'recovered']);
+    expect(confirms(fake).map((c) => c.paymentMethodId)).toEqual(['pm_card_visa']);
+  });
+
+  it('re-reads a payment still processing after the campaign window daily, not in a loop', async () => {
+    const { result, fake } = await campaign(
+      [soft, { kind: 'processing', settlesAfterMs: 20 * DAY, settlesTo: 'succeeded' }],
+      async () => {},
+      { retryDelaysDays: [1], jitterMinutes: 0 },
+    );
+    expect(result.outcome).toBe('succeeded');
+    const reads = fake.calls.filter((c) => c.name === 'retrieve').length;
+    expect(reads).toBeGreaterThanOrEqual(20);
+    expect(reads).toBeLessThanOrEqual(22);
   });
 });

@@ -26,7 +26,12 @@ export type ConfirmScript =
       settlesTo: 'succeeded' | 'requires_payment_method';
     }
   /** A 5xx; `moved` says whether the confirm took effect before Stripe failed. */
-  | { kind: 'ambiguous'; moved: boolean };
+  | { kind: 'ambiguous'; moved: boolean }
+  /** No response for `forMs` of server time (connection errors, retried by Temporal), then this step again. */
+  | { kind: 'unreachable'; forMs: number };
+
+/** A payment method Stripe refuses outright (400 on `payment_method`, e.g. detached). */
+export const UNUSABLE_METHOD = 'pm_card_detached';
 
 /** The activities chargeCustomer uses (the worker registers more, e.g. for webhooks). */
 export type ChargeActivities = Pick<
@@ -88,6 +93,8 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
   let charges = 0;
   let settlement: { at: number; to: 'succeeded' | 'requires_payment_method' } | undefined;
   const keysSeen = new Map<string, PaymentIntentSnapshot>();
+  let unreachableSince: number | undefined;
+  let chargeSeq = 0;
 
   /** The intent; inside an activity (`settle`), a due settlement is applied first. */
   const current = (settle = true): PaymentIntentSnapshot => {
@@ -157,6 +164,24 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       });
       const replay = keysSeen.get(input.idempotencyKey);
       if (replay) return replay;
+      if (input.paymentMethodId === UNUSABLE_METHOD) {
+        throw failure(StripeFailureType.invalidRequest, {
+          statusCode: 400,
+          code: 'resource_missing',
+          param: 'payment_method',
+        });
+      }
+      const head = script[0];
+      if (head?.kind === 'unreachable') {
+        unreachableSince ??= serverNow();
+        if (serverNow() - unreachableSince < head.forMs) {
+          throw ApplicationFailure.create({
+            type: StripeFailureType.connection,
+            message: 'fake: no response',
+          });
+        }
+        script.shift();
+      }
       const step = script.shift() ?? { kind: 'succeed' };
       current();
       switch (step.kind) {
@@ -165,6 +190,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
           break;
         case 'decline': {
           const lastPaymentError = {
+            chargeId: `ch_fake_${++chargeSeq}`,
             code: 'card_declined',
             declineCode: step.declineCode,
             adviceCode: step.adviceCode,
