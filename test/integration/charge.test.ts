@@ -88,7 +88,8 @@ describe('chargeCustomer against the Stripe simulator', () => {
   });
 
   it('a lost create response is retried with the same key and makes one PaymentIntent', async () => {
-    sim.faults.add({ kind: 'drop_after', method: 'POST', path: '/v1/payment_intents', times: 1 });
+    // Twice: stripe-node's own single retry absorbs one drop; the second makes Temporal retry.
+    sim.faults.add({ kind: 'drop_after', method: 'POST', path: '/v1/payment_intents', times: 2 });
     const input = order('pm_card_visa');
     const { result, ledger } = await charge(input);
     expect(result.outcome).toBe('succeeded');
@@ -143,6 +144,26 @@ describe('chargeCustomer against the Stripe simulator', () => {
       `db/${wf}/confirm/0`,
       `db/${wf}/confirm/1`,
     ]);
+  });
+
+  it('a 500 on the reconcile read is retried (a read has no key to protect) and the order is charged once', async () => {
+    sim.faults.add({
+      kind: 'error_500_after',
+      method: 'POST',
+      path: '/v1/payment_intents/:id/confirm',
+      times: 1,
+    });
+    sim.faults.add({
+      kind: 'error_500_before',
+      method: 'GET',
+      path: '/v1/payment_intents/:id',
+      times: 2,
+    });
+    const input = order('pm_card_visa');
+    const { result, ledger } = await charge(input);
+    expect(result.outcome).toBe('succeeded');
+    expect(ledger?.successfulCharges).toBe(1);
+    expect(await sentKeys(input.orderId, 'confirm')).toHaveLength(1);
   });
 
   it('409 and 429 are retried with the same key and the charge succeeds once', async () => {
