@@ -1,0 +1,112 @@
+// Options of a chaos run and their command-line flags (`npm run chaos -- --orders 60 --seed 7`).
+// Every number that shapes the run is here, so a printed seed plus these flags replay it.
+import { parseArgs } from 'node:util';
+import { freshSeed } from './random.js';
+
+export interface ChaosOptions {
+  /** Orders driven through the stack. */
+  orders: number;
+  /** Seeds the order mix, the fault rules, the chaos schedule and the simulator. */
+  seed: number;
+  /** Worker processes. */
+  workers: number;
+  /** After the last order starts, how long every charge may take to reach its outcome. */
+  drainSeconds: number;
+  /** Orders started per second. */
+  rate: number;
+  /** `kill -9`s of worker processes during the run (each restarted shortly after). */
+  workerKills: number;
+  /** Restarts of the dev server on its db file (at least one). */
+  serverRestarts: number;
+  /** How much faster than the wall clock the simulated Stripe clock runs (webhook retries, bank debits). */
+  stripeClockSpeed: number;
+  /** Keep the run directory (db file, logs) even when the run passes. */
+  keep: boolean;
+  /** Progress lines on stderr. */
+  verbose: boolean;
+}
+
+/** Defaults: the full run (`npm run chaos`). */
+export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed' | 'workerKills'> = {
+  orders: 1000,
+  workers: 3,
+  drainSeconds: 300,
+  rate: 3,
+  serverRestarts: 1,
+  stripeClockSpeed: 30,
+  keep: false,
+  verbose: true,
+};
+
+/** The small configuration CI runs (test/chaos/chaos.test.ts). */
+export const CI_OPTIONS: ChaosOptions = {
+  ...DEFAULT_OPTIONS,
+  orders: 60,
+  seed: 20260108,
+  workers: 2,
+  drainSeconds: 90,
+  rate: 4,
+  workerKills: 3,
+  serverRestarts: 1,
+  verbose: false,
+};
+
+/** One kill about every 30 s of load, at least two. */
+export function defaultWorkerKills(orders: number, rate: number): number {
+  return Math.max(2, Math.round(orders / rate / 30));
+}
+
+function positive(name: string, value: string | undefined, integer = true): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed)))
+    throw new Error(
+      `--${name} must be a positive ${integer ? 'whole ' : ''}number, got "${value}"`,
+    );
+  return parsed;
+}
+
+/** Parses the command line; throws with the flag's name on a bad value. */
+export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      orders: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      'drain-seconds': { type: 'string' },
+      rate: { type: 'string' },
+      kills: { type: 'string' },
+      restarts: { type: 'string' },
+      'stripe-clock-speed': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const orders = positive('orders', values.orders) ?? DEFAULT_OPTIONS.orders;
+  const rate = positive('rate', values.rate, false) ?? DEFAULT_OPTIONS.rate;
+  const seed =
+    values.seed === undefined
+      ? freshSeed()
+      : Number.isInteger(Number(values.seed))
+        ? Number(values.seed)
+        : (() => {
+            throw new Error(`--seed must be a whole number, got "${values.seed}"`);
+          })();
+  return {
+    orders,
+    seed,
+    rate,
+    workers: positive('workers', values.workers) ?? DEFAULT_OPTIONS.workers,
+    drainSeconds:
+      positive('drain-seconds', values['drain-seconds']) ?? DEFAULT_OPTIONS.drainSeconds,
+    workerKills: positive('kills', values.kills) ?? defaultWorkerKills(orders, rate),
+    serverRestarts: positive('restarts', values.restarts) ?? DEFAULT_OPTIONS.serverRestarts,
+    stripeClockSpeed:
+      positive('stripe-clock-speed', values['stripe-clock-speed'], false) ??
+      DEFAULT_OPTIONS.stripeClockSpeed,
+    keep: values.keep,
+    verbose: !values.quiet,
+  };
+}

@@ -1,0 +1,100 @@
+// One chaos run, start to finish: plan from the seed, start the stack, arm the simulator's
+// faults, drive the load and the disruptions, drain (bounded), let Stripe's pending webhook
+// retries land, check, and tear down. `npm run chaos` and the CI test both call `runChaos`.
+import { rmSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BACKFILL_SCHEDULE_ID } from '../src/shared/stripe-events.js';
+import { checkRun } from './check.js';
+import { drive } from './driver.js';
+import type { ChaosOptions } from './options.js';
+import { planChaos } from './plan.js';
+import { passed, type ChaosReport } from './report.js';
+import { startChaosStack, type Progress } from './stack.js';
+
+/** Simulated time the final flush moves Stripe's clock per step (its retries back off to 10 h). */
+const FLUSH_STEP_MS = 3_600_000;
+const FLUSH_STEPS = 4 * 24;
+/** Wall-clock bound of that flush (deliveries go one at a time). */
+const FLUSH_BUDGET_MS = 600_000;
+
+/** Runs the whole chaos suite; the report says whether every invariant held. */
+export async function runChaos(
+  options: ChaosOptions,
+  progress: Progress = () => undefined,
+): Promise<ChaosReport & { dir: string }> {
+  const started = Date.now();
+  const plan = planChaos(options);
+  const stack = await startChaosStack(options, progress);
+  let report: (ChaosReport & { dir: string }) | undefined;
+  try {
+    for (const rule of plan.apiFaults) stack.sim.faults.add(rule);
+    for (const rule of plan.webhookFaults) stack.sim.webhookFaults.add(rule);
+    progress(
+      `driving ${plan.orders.length} orders over ${(plan.loadMs / 1000).toFixed(0)} s with ${plan.apiFaults.length + plan.webhookFaults.length} fault rules`,
+    );
+    const driver = await drive(stack, plan, options, progress);
+
+    // Drain: every charge must reach its outcome within the bound, with the stack whole again.
+    await stack.settle();
+    const drainStarted = Date.now();
+    const deadline = driver.loadEndedAt + options.drainSeconds * 1000;
+    let running = Infinity;
+    while (Date.now() < deadline) {
+      try {
+        ({ count: running } = await stack.client.workflow.count(
+          `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running'`,
+        ));
+      } catch (error) {
+        progress(`drain: count failed (${String(error)}); retrying`);
+      }
+      if (running === 0) break;
+      progress(`drain: ${running} charge(s) still running`);
+      await delay(2000);
+    }
+    const drainSeconds = (Date.now() - drainStarted) / 1000;
+
+    // Stripe keeps retrying refused deliveries for days: move its clock so they land now.
+    const flushDeadline = Date.now() + FLUSH_BUDGET_MS;
+    for (let step = 0; step < FLUSH_STEPS && Date.now() < flushDeadline; step++) {
+      const pending = stack.sim.events().filter((e) => e.pending_webhooks > 0).length;
+      if (pending === 0) break;
+      progress(`flush: ${pending} event(s) with deliveries pending; Stripe's clock +1 h`);
+      stack.sim.advanceTime(FLUSH_STEP_MS);
+      await stack.sim.flushWebhooks();
+    }
+    await stack.client.schedule.getHandle(BACKFILL_SCHEDULE_ID).pause('chaos run: checking');
+
+    progress('checking');
+    const checkStarted = Date.now();
+    const check = await checkRun({
+      client: stack.client,
+      sim: stack.sim,
+      taps: stack.tap.records,
+      orders: plan.orders,
+      forgedEventIds: driver.forgedEventIds,
+    });
+    report = {
+      options,
+      plan,
+      check,
+      driver,
+      disruptions: stack.disruptions,
+      crashes: Object.fromEntries(
+        [stack.devServer, stack.receiver, ...stack.workers].map((s) => [s.name, s.crashes]),
+      ),
+      seconds: {
+        total: (Date.now() - started) / 1000,
+        drain: drainSeconds,
+        check: (Date.now() - checkStarted) / 1000,
+      },
+      dir: stack.dir,
+    };
+    return report;
+  } finally {
+    progress('stopping the stack');
+    await stack.close();
+    if (report && passed(report) && !options.keep)
+      rmSync(stack.dir, { recursive: true, force: true });
+    else progress(`kept the run directory (db file, logs, outbox): ${stack.dir}`);
+  }
+}

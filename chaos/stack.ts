@@ -1,0 +1,250 @@
+// The real stack of a chaos run: a Temporal dev server on a db file, worker processes and the
+// webhook receiver as child processes, the Stripe simulator in-process delivering webhooks
+// through the wire tap, and the app's Temporal client. Also the two disruptions: `kill -9` of
+// a worker, and a kill and restart of the dev server on the same port and file.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../src/activities/stripe-client.js';
+import { BillingClient } from '../src/client/index.js';
+import { bundleWorkflows } from '../src/embedded/bundle.js';
+import { readManifest } from '../src/embedded/servers.js';
+import { billingSearchAttributes } from '../src/shared/search-attributes.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { ensureBackfillSchedule } from '../src/webhooks/backfill.js';
+import type { ChaosOptions } from './options.js';
+import { PROCESSING_DELAY_SIM_MS } from './plan.js';
+import { freePort, httpOk, Service, temporalAnswers, waitFor } from './processes.js';
+import { startWebhookTap, type WebhookTap } from './tap.js';
+
+/** The repository root (this file is in chaos/). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const TASK_QUEUE = 'billing';
+export const WEBHOOK_SECRET = 'whsec_chaos_run';
+/** How often the backfill Schedule pages Stripe's events (its minimum). */
+export const BACKFILL_INTERVAL_MINUTES = 1;
+
+/** The dev server's names for search attribute types (`--search-attribute Name=Type`). */
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+/** Project variables a caller's shell might set; the children get only ours. */
+const OWN_VARIABLES =
+  /^(TEMPORAL_|STRIPE_|WEBHOOK_|DUNNING_|NOTIF|OUTBOX_|SMTP_|BACKFILL_|DEMO$|WORKFLOW_BUNDLE)/;
+
+function childEnv(own: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!OWN_VARIABLES.test(key)) env[key] = value;
+  return { ...env, ...own };
+}
+
+export interface Disruption {
+  what: string;
+  /** Wall ms when it began and when the process served again. */
+  at: number;
+  backAt: number;
+}
+
+export interface ChaosStack {
+  dir: string;
+  temporalAddress: string;
+  client: Client;
+  billing: BillingClient;
+  /** stripe-node on the simulator, for the driver's own setup calls (customers). */
+  stripe: Stripe;
+  sim: Simulator;
+  tap: WebhookTap;
+  devServer: Service;
+  workers: Service[];
+  receiver: Service;
+  disruptions: Disruption[];
+  /** `kill -9` worker `index`, wait `downMs`, start it again. */
+  killWorker(index: number, downMs: number): Promise<void>;
+  /** `kill -9` the dev server, wait `downMs`, start it again on the same port and db file. */
+  restartDevServer(downMs: number): Promise<void>;
+  /** Waits until the dev server and every worker are up (e.g. before draining). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type Progress = (message: string) => void;
+
+/** Starts everything; `progress` hears each step. */
+export async function startChaosStack(
+  options: ChaosOptions,
+  progress: Progress,
+): Promise<ChaosStack> {
+  const devServerPath = readManifest()?.devServer;
+  if (!devServerPath)
+    throw new Error('no provisioned Temporal CLI: run `npm run provision -- --dev-server` first');
+  const dir = mkdtempSync(join(tmpdir(), `durable-billing-chaos-${options.seed}-`));
+  mkdirSync(join(dir, 'logs'));
+  const [temporalPort, receiverPort] = [await freePort(), await freePort()];
+  const temporalAddress = `127.0.0.1:${temporalPort}`;
+  const log = (name: string) => join(dir, 'logs', `${name}.log`);
+
+  const devServer = new Service({
+    name: 'dev-server',
+    command: devServerPath,
+    args: [
+      'server',
+      'start-dev',
+      '--db-filename',
+      join(dir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(temporalPort),
+      '--headless',
+      '--log-level',
+      'error',
+      // No call home for a version check (tests and CI never reach the internet).
+      '--dynamic-config-value',
+      'frontend.enableServerVersionCheck=false',
+      ...billingSearchAttributes.flatMap((key) => [
+        '--search-attribute',
+        `${key.name}=${CLI_TYPE[key.type]}`,
+      ]),
+      '--sqlite-pragma',
+      'journal_mode=wal',
+    ],
+    env: childEnv({}),
+    cwd: dir,
+    logPath: log('dev-server'),
+    ready: (_, signal) =>
+      waitFor(() => temporalAnswers(temporalPort), 'the dev server', { signal, timeoutMs: 90_000 }),
+  });
+
+  progress(`run directory ${dir}`);
+  progress('bundling workflows, starting the dev server');
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  await Promise.all([
+    bundleWorkflows().then((bundle) => writeFileSync(bundlePath, bundle.code)),
+    devServer.startUntilReady(3),
+  ]);
+
+  const receiver = new Service({
+    name: 'receiver',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/webhooks/main.ts'],
+    env: childEnv({
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      WEBHOOK_HOST: '127.0.0.1',
+      WEBHOOK_PORT: String(receiverPort),
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    }),
+    cwd: REPO_ROOT,
+    logPath: log('receiver'),
+    ready: (_, signal) =>
+      waitFor(() => httpOk(`http://127.0.0.1:${receiverPort}/healthz`), 'the receiver', { signal }),
+  });
+  const tap = await startWebhookTap(
+    `http://127.0.0.1:${receiverPort}/webhooks/stripe`,
+    WEBHOOK_SECRET,
+  );
+  // Stripe's clock runs faster than the wall clock, so its retry schedule (1 min, 5 min, …) and
+  // bank debits fit in the run; everything before `origin` is plain wall time.
+  const origin = Date.now();
+  const sim = await startSimulator({
+    seed: options.seed,
+    now: () => origin + (Date.now() - origin) * options.stripeClockSpeed,
+    tickIntervalMs: 250,
+    processingDelayMs: PROCESSING_DELAY_SIM_MS,
+    webhook: { url: tap.url, secrets: [WEBHOOK_SECRET] },
+  });
+
+  const workers = Array.from(
+    { length: options.workers },
+    (_, index) =>
+      new Service({
+        name: `worker-${index}`,
+        command: process.execPath,
+        args: ['--import', 'tsx', 'src/worker.ts'],
+        env: childEnv({
+          TEMPORAL_ADDRESS: temporalAddress,
+          TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+          STRIPE_API_BASE: sim.url,
+          STRIPE_SECRET_KEY: 'sk_test_chaos',
+          WORKFLOW_BUNDLE_PATH: bundlePath,
+          NOTIFIER: 'outbox',
+          OUTBOX_PATH: join(dir, 'outbox.jsonl'),
+        }),
+        cwd: REPO_ROOT,
+        logPath: log(`worker-${index}`),
+        ready: (output, signal) =>
+          // The worker prints `worker: polling …` (or logs `worker polling` as JSON) once it polls.
+          waitFor(async () => /worker:? polling/.test(output()), `worker-${index}`, { signal }),
+      }),
+  );
+  progress(`starting the receiver and ${workers.length} worker(s)`);
+  await Promise.all([receiver.startUntilReady(), ...workers.map((w) => w.startUntilReady())]);
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  await ensureBackfillSchedule(client, {
+    taskQueue: TASK_QUEUE,
+    intervalMinutes: BACKFILL_INTERVAL_MINUTES,
+  });
+  const disruptions: Disruption[] = [];
+
+  return {
+    dir,
+    temporalAddress,
+    client,
+    billing: new BillingClient(client, { taskQueue: TASK_QUEUE }),
+    stripe: createStripeClient({ secretKey: 'sk_test_chaos_driver', apiBase: sim.url }),
+    sim,
+    tap,
+    devServer,
+    workers,
+    receiver,
+    disruptions,
+    async killWorker(index, downMs) {
+      const worker = workers[index];
+      if (!worker) throw new Error(`no worker ${index}`);
+      // A worker still coming back from an earlier kill is killed once it serves again.
+      await waitFor(async () => worker.running, `${worker.name} to run`, { timeoutMs: 120_000 });
+      const at = Date.now();
+      await worker.kill9();
+      await delay(downMs);
+      await worker.startUntilReady();
+      disruptions.push({ what: `kill -9 ${worker.name}`, at, backAt: Date.now() });
+    },
+    async restartDevServer(downMs) {
+      const at = Date.now();
+      await devServer.kill9();
+      await delay(downMs);
+      await devServer.startUntilReady();
+      disruptions.push({ what: 'kill -9 and restart the dev server', at, backAt: Date.now() });
+    },
+    async settle() {
+      await waitFor(() => temporalAnswers(temporalPort), 'the dev server', { timeoutMs: 120_000 });
+      await waitFor(async () => workers.every((w) => w.running), 'every worker', {
+        timeoutMs: 120_000,
+      });
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.stop()));
+      await receiver.stop();
+      await connection.close();
+      await devServer.stop();
+      await sim.close();
+      await tap.close();
+      await Promise.all([devServer, receiver, ...workers].map((s) => s.closeLog()));
+    },
+  };
+}
