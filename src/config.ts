@@ -2,6 +2,7 @@
 // start-up; every error names the variable and says what is wrong. Secrets stay in this
 // object and are never logged (see `describeConfig`).
 import { z } from 'zod';
+import { LOG_LEVELS } from './observability/levels.js';
 import { dunningOverrideSchema } from './shared/dunning.js';
 
 const port = (fallback: number) =>
@@ -148,6 +149,30 @@ export const configSchema = z.object({
     .describe(
       'From of notification emails, e.g. `Billing <billing@example.com>`; required with NOTIFIER=email.',
     ),
+  LOG_LEVEL: optionalString
+    .transform((v) => v?.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'))
+    .describe(
+      'Level of the JSON-lines logs: fatal, error, warn, info, debug, trace or silent (secrets redacted at every level).',
+    ),
+  METRICS_PORT: optionalString
+    .pipe(
+      z.coerce
+        .number<string>({ error: 'must be a port number' })
+        .int('must be a whole number')
+        .min(1, 'must be between 1 and 65535')
+        .max(65535, 'must be between 1 and 65535')
+        .optional(),
+    )
+    .describe(
+      'Port of the worker’s Prometheus endpoint (Temporal SDK metrics, `temporal_…`, at /metrics). Unset: off.',
+    ),
+  METRICS_HOST: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('127.0.0.1')
+    .describe('Address the worker’s Prometheus endpoint binds (`0.0.0.0` in a container).'),
 });
 
 /**

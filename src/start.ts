@@ -1,6 +1,7 @@
 // `npm start`: the embedded stack in one command: the Temporal dev server (unless TEMPORAL_ADDRESS),
 // the Stripe simulator (unless a key or STRIPE_API_BASE) delivering webhooks to the receiver, a
-// billing worker and the backfill Schedule. Ctrl-C stops all of it.
+// billing worker and the backfill Schedule. Ctrl-C stops all of it. The banners go to stdout;
+// the JSON-lines logs (worker, Temporal SDK, receiver) to stderr.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,6 +9,8 @@ import { BillingClient } from './client/index.js';
 import { loadConfig, type Config } from './config.js';
 import { DEMO_DUNNING, seedDemo } from './demo.js';
 import { CACHE_DIR, devServerExecutable } from './embedded/servers.js';
+import { fallbackLogger, loggerFromConfig } from './observability/logger.js';
+import { installTemporalRuntime, metricsBindAddress } from './observability/temporal-runtime.js';
 import { billingSearchAttributes } from './shared/search-attributes.js';
 import { startSimulator, type Simulator } from './simulator/index.js';
 import { connectClient } from './temporal.js';
@@ -29,6 +32,8 @@ async function startTemporal(
       uiPort: config.TEMPORAL_UI_PORT,
       dbFilename: config.TEMPORAL_DB_FILE ?? join(CACHE_DIR, 'dev-server.db'),
       searchAttributes: [...billingSearchAttributes],
+      // Its own log lines (stderr) as JSON too, so every log line of `npm start` is JSON.
+      log: { format: 'json', level: 'warn' },
       extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
     },
   });
@@ -37,7 +42,6 @@ async function startTemporal(
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const temporal = await startTemporal(config);
   const sandbox = !config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE;
   // The simulator signs with a fresh secret when none is configured; real Stripe needs the
   // endpoint's own (Dashboard, or what `stripe listen` prints).
@@ -45,9 +49,18 @@ async function main(): Promise<void> {
     config.STRIPE_WEBHOOK_SECRET.length > 0 || !sandbox
       ? config.STRIPE_WEBHOOK_SECRET
       : [`whsec_${randomBytes(24).toString('base64url')}`];
+  const logger = loggerFromConfig(config, { name: 'durable-billing', destination: 2, secrets });
+  // Before anything touches Temporal: the dev server and the worker share this Runtime.
+  installTemporalRuntime(config, logger);
+  const temporal = await startTemporal(config);
   const withTemporal: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
   const receiver =
-    secrets.length > 0 ? await startConfiguredReceiver(withTemporal, { secrets }) : undefined;
+    secrets.length > 0
+      ? await startConfiguredReceiver(withTemporal, {
+          secrets,
+          logger: logger.child({ component: 'receiver' }),
+        })
+      : undefined;
   let sim: Simulator | undefined;
   if (sandbox) {
     sim = await startSimulator({
@@ -67,12 +80,25 @@ async function main(): Promise<void> {
     intervalMinutes: config.BACKFILL_INTERVAL_MINUTES,
   });
 
+  const workerMetrics = metricsBindAddress(config);
   const ui = temporal.env ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : '(your cluster’s UI)';
   console.log(`durable-billing is running
   Temporal UI      ${ui}
   Temporal         ${temporal.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
   Stripe           ${sim ? `simulator at ${sim.url} (ledger: ${sim.url}/_sim/ledger)` : (config.STRIPE_API_BASE ?? 'api.stripe.com')}
-  Webhooks         ${receiver ? `${receiver.webhookUrl} (healthz ${receiver.url}/healthz)${sim ? ', fed by the simulator' : ''}` : 'receiver off: set STRIPE_WEBHOOK_SECRET'}`);
+  Webhooks         ${receiver ? `${receiver.webhookUrl} (healthz ${receiver.url}/healthz)${sim ? ', fed by the simulator' : ''}` : 'receiver off: set STRIPE_WEBHOOK_SECRET'}
+  Metrics          receiver ${receiver ? `${receiver.url}/metrics` : 'off'}, worker ${workerMetrics ? `http://${workerMetrics}/metrics` : 'off (set METRICS_PORT)'}`);
+  logger.info(
+    {
+      temporal: temporal.address,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      stripe: sim ? 'simulator' : (config.STRIPE_API_BASE ?? 'api.stripe.com'),
+      receiver: receiver?.webhookUrl ?? 'off',
+      workerMetrics: workerMetrics ?? 'off',
+    },
+    'durable-billing running',
+  );
 
   // Worker first: the demo's charges need it to move.
   const running$ = worker.run();
@@ -102,13 +128,18 @@ Try next:
 
   // The worker drains and stops on SIGINT/SIGTERM (the SDK's default shutdown signals).
   await running$;
+  // The worker does not close a connection it was given; an open one keeps the Runtime (and so
+  // the process, while Core logs are forwarded) alive.
+  await worker.connection?.close();
   await sim?.close();
   await receiver?.stop();
   await temporal.env?.teardown();
+  logger.info('durable-billing stopped');
   console.log('durable-billing stopped');
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  // The configuration may be what failed, so the logger cannot come from it.
+  fallbackLogger('durable-billing').fatal({ err: error }, 'npm start failed');
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 // The billing worker: configuration, connection, workflows and activities on the `billing`
-// task queue, and graceful shutdown (the SDK drains in-flight tasks on SIGINT/SIGTERM).
+// task queue, and graceful shutdown (the SDK drains in-flight tasks on SIGINT/SIGTERM). Its
+// main logs JSON lines through the Temporal Runtime and serves SDK metrics on METRICS_PORT.
 import { pathToFileURL } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type Stripe from 'stripe';
@@ -8,6 +9,8 @@ import { createStripeClient } from './activities/stripe-client.js';
 import { loadConfig, type Config } from './config.js';
 import { bundleWorkflows } from './embedded/bundle.js';
 import { createNotifier } from './notifications/index.js';
+import { fallbackLogger, loggerFromConfig } from './observability/logger.js';
+import { installTemporalRuntime, metricsBindAddress } from './observability/temporal-runtime.js';
 import { connectWorker } from './temporal.js';
 
 /** The Stripe client from configuration: real Stripe with a key, or a Stripe-compatible base URL. */
@@ -60,17 +63,27 @@ export async function createBillingWorker({
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = loggerFromConfig(config, { name: 'worker' });
+  installTemporalRuntime(config, logger);
   const worker = await createBillingWorker({ config });
-  console.log(
-    `worker: polling task queue "${config.TEMPORAL_TASK_QUEUE}" in namespace "${config.TEMPORAL_NAMESPACE}"`,
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      metrics: metricsBindAddress(config) ?? 'off',
+    },
+    'worker polling',
   );
   await worker.run();
-  console.log('worker: stopped');
+  // The worker does not close the connection it was given; an open one keeps the Runtime alive.
+  await worker.connection?.close();
+  logger.info('worker stopped');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    // The configuration may be what failed, so the logger cannot come from it.
+    fallbackLogger('worker').fatal({ err: error }, 'worker failed');
     process.exit(1);
   });
 }

@@ -1,8 +1,10 @@
 // `npm run sim`: the simulator as a standalone server on STRIPE_SIM_PORT (default 12111).
 // Optional STRIPE_SIM_WEBHOOK_URL + STRIPE_SIM_WEBHOOK_SECRET (comma-separated, signs with the
 // first) set the webhook target; STRIPE_SIM_SEED fixes ids; STRIPE_SIM_PROCESSING_DELAY_MS
-// sets how long bank debits stay processing.
+// sets how long bank debits stay processing. Logs JSON lines at LOG_LEVEL, secrets masked.
 import { z } from 'zod';
+import { LOG_LEVELS } from '../observability/levels.js';
+import { createLogger, fallbackLogger } from '../observability/logger.js';
 import { startSimulator } from './index.js';
 
 const env = z
@@ -13,6 +15,11 @@ const env = z
     STRIPE_SIM_PROCESSING_DELAY_MS: z.coerce.number().int().min(0).optional(),
     STRIPE_SIM_WEBHOOK_URL: z.url().optional(),
     STRIPE_SIM_WEBHOOK_SECRET: z.string().optional(),
+    LOG_LEVEL: z
+      .string()
+      .transform((v) => v.trim().toLowerCase() || 'info')
+      .pipe(z.enum(LOG_LEVELS))
+      .default('info'),
   })
   .refine((e) => e.STRIPE_SIM_WEBHOOK_URL === undefined || e.STRIPE_SIM_WEBHOOK_SECRET, {
     message: 'STRIPE_SIM_WEBHOOK_SECRET is required when STRIPE_SIM_WEBHOOK_URL is set',
@@ -21,10 +28,19 @@ const env = z
   .safeParse(process.env);
 
 if (!env.success) {
-  process.stderr.write(`stripe simulator: bad environment\n${z.prettifyError(env.error)}\n`);
+  fallbackLogger('stripe-simulator').fatal(
+    { problems: z.prettifyError(env.error) },
+    'stripe simulator: bad environment',
+  );
   process.exit(1);
 }
 const config = env.data;
+const webhookSecrets = (config.STRIPE_SIM_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim());
+const logger = createLogger({
+  name: 'stripe-simulator',
+  level: config.LOG_LEVEL,
+  secrets: webhookSecrets,
+});
 const sim = await startSimulator({
   port: config.STRIPE_SIM_PORT,
   host: config.STRIPE_SIM_HOST,
@@ -36,20 +52,25 @@ const sim = await startSimulator({
     ? {
         webhook: {
           url: config.STRIPE_SIM_WEBHOOK_URL,
-          secrets: config.STRIPE_SIM_WEBHOOK_SECRET.split(',').map((s) => s.trim()),
+          secrets: webhookSecrets,
         },
       }
     : {}),
 });
-process.stdout.write(
-  `stripe simulator listening on ${sim.url} (STRIPE_API_BASE=${sim.url}; controls under ${sim.url}/_sim/)\n`,
+logger.info(
+  {
+    url: sim.url,
+    controls: `${sim.url}/_sim/`,
+    webhookUrl: config.STRIPE_SIM_WEBHOOK_URL ?? 'off',
+  },
+  `stripe simulator listening on ${sim.url} (STRIPE_API_BASE=${sim.url})`,
 );
 
 const stop = (): void => {
   sim.close().then(
     () => process.exit(0),
     (error: unknown) => {
-      process.stderr.write(`stripe simulator: close failed: ${String(error)}\n`);
+      logger.fatal({ err: error }, 'stripe simulator: close failed');
       process.exit(1);
     },
   );

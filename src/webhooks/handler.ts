@@ -3,7 +3,8 @@
 // bad requests (nothing sent, nothing secret logged); 503 when Temporal fails or is too slow.
 import type { Client } from '@temporalio/client';
 import { toRoutedEvent } from './event.js';
-import { createEventRouter, type RouteResult } from './route.js';
+import { noWebhookMetrics, type WebhookMetrics } from './metrics.js';
+import { createEventRouter, Delivery, type RouteResult } from './route.js';
 import { RejectionReason, verifyStripeWebhook } from './verify.js';
 
 /** What the handler needs from a request. Header names are matched case-insensitively. */
@@ -20,8 +21,9 @@ export interface WebhookResponse {
   body: string;
 }
 
-/** A pino-compatible logger subset. */
+/** A pino-compatible logger subset (a pino logger is one). */
 export interface WebhookLogger {
+  debug?(fields: object, message: string): void;
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
@@ -42,6 +44,8 @@ export interface WebhookHandlerOptions {
   /** Clock for the signature window, ms; default `Date.now`. */
   now?: () => number;
   logger?: WebhookLogger;
+  /** Counters and latencies (see metrics.ts); default none. */
+  metrics?: WebhookMetrics;
 }
 
 /** Stripe's event payloads are far smaller; anything above is not from Stripe. */
@@ -103,6 +107,7 @@ export function createStripeWebhookHandler(
     bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
     deadlineMs = DEFAULT_DEADLINE_MS,
     logger = silent,
+    metrics = noWebhookMetrics,
   } = options;
   const router = createEventRouter({
     client,
@@ -113,9 +118,18 @@ export function createStripeWebhookHandler(
   });
 
   return async function handleStripeWebhook(request) {
+    const received = performance.now();
+    metrics.received();
+    const response = await answer(request);
+    metrics.answered(response.status, (performance.now() - received) / 1000);
+    return response;
+  };
+
+  async function answer(request: WebhookRequest): Promise<WebhookResponse> {
     const size = byteLength(request.rawBody);
     if (size > bodyLimitBytes) {
       logger.warn({ reason: RejectionReason.bodyTooLarge, size }, 'webhook rejected');
+      metrics.rejected(RejectionReason.bodyTooLarge);
       return respond(413, {
         error: RejectionReason.bodyTooLarge,
         message: `body is ${size} bytes; the limit is ${bodyLimitBytes}`,
@@ -139,9 +153,11 @@ export function createStripeWebhookHandler(
     if (!verified.ok) {
       // The reason only: never the header value, the body or a secret.
       logger.warn({ reason: verified.reason }, 'webhook rejected');
+      metrics.rejected(verified.reason);
       return respond(400, { error: verified.reason, message: verified.message });
     }
 
+    metrics.verified();
     const event = toRoutedEvent(verified.event);
     const started = Date.now();
     try {
@@ -152,16 +168,19 @@ export function createStripeWebhookHandler(
         ...describeRoute(result),
       };
       logger.info({ ...fields, ms: Date.now() - started }, 'webhook routed');
+      if (result.delivery !== Delivery.undelivered)
+        metrics.routed(event.route.kind, result.delivery);
       return respond(200, { received: true, ...fields });
     } catch (error) {
       logger.error(
         { eventId: event.signal.id, type: event.signal.type, err: error, ms: Date.now() - started },
         'webhook not recorded: Temporal unavailable; Stripe will redeliver',
       );
+      metrics.unavailable();
       return respond(503, {
         error: 'temporal_unavailable',
         message: 'the event could not be recorded; retry later',
       });
     }
-  };
+  }
 }

@@ -1,24 +1,32 @@
-// Wires a receiver from configuration: the receiver's Temporal client, the handler and the
-// node:http server. Shared by `npm run receiver` (main.ts) and `npm start`.
-import pino from 'pino';
+// Wires a receiver from configuration: the receiver's Temporal client, the handler, its metrics
+// and logger, and the node:http server. Shared by `npm run receiver` (main.ts) and `npm start`.
 import type { Config } from '../config.js';
+import { loggerFromConfig } from '../observability/logger.js';
 import { createReceiverClient } from './client.js';
 import { createStripeWebhookHandler, type WebhookLogger } from './handler.js';
+import { createReceiverMetrics, type ReceiverMetrics } from './metrics.js';
 import { startWebhookServer, type WebhookServer } from './server.js';
 
 export interface ConfiguredReceiver extends WebhookServer {
+  /** Served at `GET /metrics`. */
+  metrics: ReceiverMetrics;
   /** Closes the server, then the Temporal connection. */
   stop(): Promise<void>;
 }
 
-/** Starts the receiver described by `config` (secrets override STRIPE_WEBHOOK_SECRET). */
+/**
+ * Starts the receiver described by `config` (secrets override STRIPE_WEBHOOK_SECRET). Without a
+ * `logger`, it logs JSON lines at LOG_LEVEL with the configured and the given secrets masked.
+ */
 export async function startConfiguredReceiver(
   config: Config,
   {
     secrets = config.STRIPE_WEBHOOK_SECRET,
     logger,
-  }: { secrets?: readonly string[]; logger?: WebhookLogger } = {},
+    metrics = createReceiverMetrics(),
+  }: { secrets?: readonly string[]; logger?: WebhookLogger; metrics?: ReceiverMetrics } = {},
 ): Promise<ConfiguredReceiver> {
+  const log = logger ?? loggerFromConfig(config, { name: 'receiver', secrets });
   const client = createReceiverClient(config);
   const handler = createStripeWebhookHandler({
     client,
@@ -26,16 +34,20 @@ export async function startConfiguredReceiver(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
     deadlineMs: config.WEBHOOK_DEADLINE_MS,
-    logger: logger ?? pino({ name: 'receiver' }),
+    logger: log,
+    metrics,
   });
   const server = await startWebhookServer({
     handler,
     host: config.WEBHOOK_HOST,
     port: config.WEBHOOK_PORT,
     bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+    metrics,
+    logger: log,
   });
   return {
     ...server,
+    metrics,
     stop: async () => {
       await server.close();
       await client.connection.close();

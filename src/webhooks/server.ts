@@ -1,13 +1,17 @@
 // The standalone receiver on node:http: `POST /webhooks/stripe` (raw body, size-limited, handed
-// to the framework-agnostic handler) and `GET /healthz`. node:http because the receiver needs
-// the exact body bytes and two routes; a framework would add body parsers to turn off.
+// to the framework-agnostic handler), `GET /healthz` and `GET /metrics`. node:http because the
+// receiver needs the exact body bytes and three routes; a framework adds body parsers to undo.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookRequest, WebhookResponse } from './handler.js';
+import type { WebhookLogger, WebhookRequest, WebhookResponse } from './handler.js';
+import type { ReceiverMetrics } from './metrics.js';
+import { RejectionReason } from './verify.js';
 
 /** The path Stripe posts to (configure it in the Dashboard or `stripe listen --forward-to`). */
 export const WEBHOOK_PATH = '/webhooks/stripe';
 export const HEALTH_PATH = '/healthz';
+/** Prometheus exposition of the receiver's metrics (when the server has them). */
+export const METRICS_PATH = '/metrics';
 
 export interface WebhookServerOptions {
   handler: (request: WebhookRequest) => Promise<WebhookResponse>;
@@ -18,6 +22,10 @@ export interface WebhookServerOptions {
   bodyLimitBytes: number;
   /** A request (headers and body) must arrive within this; default 30 s. */
   requestTimeoutMs?: number;
+  /** Served at `GET /metrics`; also counts the bodies refused here (413) before the handler. */
+  metrics?: ReceiverMetrics;
+  /** Unexpected errors, and each request at debug level (headers pass the logger's redaction). */
+  logger?: WebhookLogger;
 }
 
 export interface WebhookServer {
@@ -81,9 +89,20 @@ export async function startWebhookServer({
   port,
   bodyLimitBytes,
   requestTimeoutMs = 30_000,
+  metrics,
+  logger,
 }: WebhookServerOptions): Promise<WebhookServer> {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    logger?.debug?.({ req: { method: req.method, path, headers: req.headers } }, 'request');
+    if (path === METRICS_PATH && metrics) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
+      const { contentType, body } = await metrics.scrape();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
+    }
     if (path === HEALTH_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
@@ -92,12 +111,17 @@ export async function startWebhookServer({
     if (path !== WEBHOOK_PATH) return sendJson(res, 404, { error: 'not_found' });
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
+    const started = performance.now();
     const body = await readBody(req, bodyLimitBytes);
     if ('aborted' in body) {
       res.destroy();
       return;
     }
     if (!body.ok) {
+      metrics?.received();
+      metrics?.rejected(RejectionReason.bodyTooLarge);
+      metrics?.answered(413, (performance.now() - started) / 1000);
+      logger?.warn({ reason: RejectionReason.bodyTooLarge, size: body.size }, 'webhook rejected');
       return sendJson(
         res,
         413,
@@ -111,7 +135,8 @@ export async function startWebhookServer({
   const server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
       // Only a bug lands here (the handler answers every Temporal failure itself).
-      console.error('webhook receiver: unexpected error', error);
+      if (logger) logger.error({ err: error }, 'webhook receiver: unexpected error');
+      else console.error('webhook receiver: unexpected error', error);
       if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
       else res.destroy();
     });
