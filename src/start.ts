@@ -121,7 +121,7 @@ Try next:
   npx durable-billing cancel ${orders[3]?.orderId} --reason "customer left"
   npx durable-billing list --status dunning
   curl -s ${sim.url}/_sim/ledger                                      # money moved, per order
-  npx durable-billing charge --customer ${orders[0]?.customerId} --amount 4200 --currency usd --payment-method pm_card_visa`);
+  npx durable-billing charge --order my-order-1 --customer ${orders[0]?.customerId} --amount 4200 --currency usd --payment-method pm_card_visa`);
   }
   await client.connection.close();
   console.log('Press Ctrl-C to stop.');
