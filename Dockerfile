@@ -27,6 +27,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
 RUN mkdir -p /var/lib/durable-billing/outbox && chown -R node:node /var/lib/durable-billing
 USER node
 # The worker by default; the receiver runs `node dist/webhooks/main.js` (see docker-compose.yml).
