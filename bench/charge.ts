@@ -1,0 +1,86 @@
+// Figure 2, charge throughput and latency: successful card charges (`pm_card_visa` through
+// `BillingClient.startCharge` to the result) against `noopCharge`, a workflow with two no-op
+// activities (Temporal's floor), closed loops at several concurrencies on one worker.
+import { ChargeOutcome } from '../src/client/index.js';
+import { mergeRuns, progress, runClosedLoop, type RunStats } from './measure.js';
+import { BENCH_TASK_QUEUE, type BenchStack } from './stack.js';
+import type { noopCharge } from './workflows.js';
+
+export interface ChargeSizes {
+  concurrencies: number[];
+  /** Charges per round at concurrency c: max(minCharges, c × perLane). */
+  perLane: number;
+  minCharges: number;
+  /** Rounds of (floor, ours), alternated so drift hits both sides alike. */
+  rounds: number;
+}
+
+export interface ChargeLevel {
+  concurrency: number;
+  ours: RunStats;
+  floor: RunStats;
+  /** ours charges/s ÷ floor workflows/s. */
+  throughputRatio: number;
+  /** ours p50 ÷ floor p50. */
+  p50Ratio: number;
+  p99Ratio: number;
+}
+
+export async function benchCharges(
+  stack: BenchStack,
+  sizes: ChargeSizes,
+  runId: string,
+): Promise<ChargeLevel[]> {
+  let seq = 0;
+  const card = async (): Promise<void> => {
+    const handle = await stack.billing.startCharge({
+      orderId: `${runId}-card-${seq++}`,
+      customerId: stack.customerId,
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const result = await handle.result();
+    if (result.outcome !== ChargeOutcome.succeeded)
+      throw new Error(`${handle.workflowId} ended ${result.outcome}, not succeeded`);
+  };
+  const floor = async (): Promise<void> => {
+    const orderId = `${runId}-noop-${seq++}`;
+    const handle = await stack.client.workflow.start<typeof noopCharge>('noopCharge', {
+      taskQueue: BENCH_TASK_QUEUE,
+      workflowId: `noop:${orderId}`,
+      args: [orderId],
+    });
+    await handle.result();
+  };
+
+  const worker = await stack.createWorker(BENCH_TASK_QUEUE);
+  return worker.runUntil(async () => {
+    // Warm-up: bundle loaded into the worker's context, JIT, connections. Not counted.
+    await runClosedLoop(8, 4, (i) => (i % 2 === 0 ? card() : floor()));
+    const levels: ChargeLevel[] = [];
+    for (const concurrency of sizes.concurrencies) {
+      const count = Math.max(sizes.minCharges, concurrency * sizes.perLane);
+      const ours: RunStats[] = [];
+      const floors: RunStats[] = [];
+      for (let round = 0; round < sizes.rounds; round++) {
+        floors.push(await runClosedLoop(count, concurrency, floor));
+        ours.push(await runClosedLoop(count, concurrency, card));
+        progress(
+          `charges c=${concurrency} round ${round + 1}/${sizes.rounds}: ${ours.at(-1)!.perSecond.toFixed(1)}/s (p50 ${ours.at(-1)!.p50Ms.toFixed(0)} ms), floor ${floors.at(-1)!.perSecond.toFixed(1)}/s (p50 ${floors.at(-1)!.p50Ms.toFixed(0)} ms)`,
+        );
+      }
+      const o = mergeRuns(ours);
+      const f = mergeRuns(floors);
+      levels.push({
+        concurrency,
+        ours: o,
+        floor: f,
+        throughputRatio: o.perSecond / f.perSecond,
+        p50Ratio: o.p50Ms / f.p50Ms,
+        p99Ratio: o.p99Ms / f.p99Ms,
+      });
+    }
+    return levels;
+  });
+}

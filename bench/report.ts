@@ -1,0 +1,258 @@
+// The bench's results: the JSON written to bench/results.json, the figure rows derived from it
+// (ours, baseline, ratio, goal, met) and the markdown table in docs/performance.md.
+import type { ChargeLevel } from './charge.js';
+import type { HistoryResult } from './history.js';
+import type { IdleResult } from './idle.js';
+import type { IngestResult } from './ingest.js';
+import { round } from './measure.js';
+import type { TimeTravelResult } from './time-travel.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export interface BenchResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  durationSeconds: number;
+  machine: { cpus: number; node: string; platform: string };
+  ingest?: IngestResult;
+  charges?: ChargeLevel[];
+  history?: HistoryResult;
+  idle?: IdleResult;
+  timeTravel?: TimeTravelResult;
+  /** One row per figure, as in the table. */
+  rows: FigureRow[];
+}
+
+/** One line of the table: our figure, the same-run baseline, their ratio, and the goal. */
+export interface FigureRow {
+  id: string;
+  figure: string;
+  unit: string;
+  ours: number;
+  baseline: number | null;
+  /** What the baseline is. */
+  baselineLabel: string;
+  /** ours ÷ baseline (null when there is no baseline). */
+  ratio: number | null;
+  /** The goal, readable; empty when the figure is reported without one. */
+  goal: string;
+  /** null when there is no goal. */
+  met: boolean | null;
+}
+
+/** Worker RSS counts as flat when 10× the sleeping workflows costs at most this factor. */
+export const FLAT_RSS_FACTOR = 1.2;
+
+const MiB = 2 ** 20;
+
+/** The table's rows from whichever figures ran. */
+export function buildRows(results: Omit<BenchResults, 'rows'>): FigureRow[] {
+  const rows: FigureRow[] = [];
+  const { ingest, charges, history, idle, timeTravel } = results;
+  if (ingest) {
+    const c = ingest.sizes.concurrency;
+    rows.push({
+      id: 'ingest.throughput',
+      figure: `Webhook ingest, verified events/s (${c} in flight)`,
+      unit: 'events/s',
+      ours: ingest.receiver.perSecond,
+      baseline: ingest.bareSignals.perSecond,
+      baselineLabel: 'bare signal calls/s',
+      ratio: ingest.ratio,
+      goal: '≥ 0.80×',
+      met: ingest.ratio >= 0.8,
+    });
+    for (const p of ['p50', 'p99'] as const) {
+      const ours = ingest.receiver[`${p}Ms`];
+      const base = ingest.bareSignals[`${p}Ms`];
+      rows.push({
+        id: `ingest.${p}`,
+        figure: `Webhook ack latency ${p}`,
+        unit: 'ms',
+        ours,
+        baseline: base,
+        baselineLabel: `bare signal ${p}`,
+        ratio: ours / base,
+        goal: '',
+        met: null,
+      });
+    }
+  }
+  for (const level of charges ?? []) {
+    const c = level.concurrency;
+    rows.push(
+      {
+        id: `charge.c${c}.throughput`,
+        figure: `Card charges/s, ${c} in flight`,
+        unit: 'charges/s',
+        ours: level.ours.perSecond,
+        baseline: level.floor.perSecond,
+        baselineLabel: 'no-op workflows/s',
+        ratio: level.throughputRatio,
+        goal: '≥ 0.50×',
+        met: level.throughputRatio >= 0.5,
+      },
+      {
+        id: `charge.c${c}.p50`,
+        figure: `Charge start→succeeded p50, ${c} in flight`,
+        unit: 'ms',
+        ours: level.ours.p50Ms,
+        baseline: level.floor.p50Ms,
+        baselineLabel: 'no-op p50',
+        ratio: level.p50Ratio,
+        goal: '≤ 2×',
+        met: level.p50Ratio <= 2,
+      },
+      {
+        id: `charge.c${c}.p99`,
+        figure: `Charge start→succeeded p99, ${c} in flight`,
+        unit: 'ms',
+        ours: level.ours.p99Ms,
+        baseline: level.floor.p99Ms,
+        baselineLabel: 'no-op p99',
+        ratio: level.p99Ratio,
+        goal: '',
+        met: null,
+      },
+    );
+  }
+  if (history) {
+    rows.push(
+      {
+        id: 'history.charge',
+        figure: 'History events per successful card charge',
+        unit: 'events',
+        ours: history.perCharge,
+        baseline: history.floor,
+        baselineLabel: 'no-op workflow',
+        ratio: history.perCharge / history.floor,
+        goal: '≤ 25 events',
+        met: history.perCharge <= 25,
+      },
+      {
+        id: 'history.reconcile',
+        figure: 'History events per reconcile (500 after confirm)',
+        unit: 'events',
+        ours: history.perReconcile,
+        baseline: history.perCharge,
+        baselineLabel: 'whole card charge',
+        ratio: history.perReconcile / history.perCharge,
+        goal: '',
+        met: null,
+      },
+      {
+        id: 'history.dunning',
+        figure: 'History events per dunning attempt',
+        unit: 'events',
+        ours: history.perDunningAttempt,
+        baseline: history.perCharge,
+        baselineLabel: 'whole card charge',
+        ratio: history.perDunningAttempt / history.perCharge,
+        goal: '≤ 15 events',
+        met: history.perDunningAttempt <= 15,
+      },
+    );
+  }
+  if (idle) {
+    const [small, large] = idle.points as [
+      IdleResult['points'][number],
+      IdleResult['points'][number],
+    ];
+    rows.push(
+      {
+        id: 'idle.rss',
+        figure: `Worker RSS, ${large.sleeping} vs ${small.sleeping} sleeping charges`,
+        unit: 'MiB',
+        ours: large.workerRssBytes / MiB,
+        baseline: small.workerRssBytes / MiB,
+        baselineLabel: `RSS at ${small.sleeping}`,
+        ratio: idle.rssRatio,
+        goal: `flat (≤ ${FLAT_RSS_FACTOR}×)`,
+        met: idle.rssRatio <= FLAT_RSS_FACTOR,
+      },
+      {
+        id: 'idle.db',
+        figure: `Server db (SQLite + WAL), ${large.sleeping} vs ${small.sleeping} sleeping charges`,
+        unit: 'MiB',
+        ours: large.dbBytes / MiB,
+        baseline: small.dbBytes / MiB,
+        baselineLabel: `db at ${small.sleeping}`,
+        ratio: idle.dbRatio,
+        goal: '',
+        met: null,
+      },
+    );
+  }
+  if (timeTravel) {
+    rows.push({
+      id: 'travel.campaign',
+      figure: `Full default campaign on the time-skipping server (${timeTravel.attempts} attempts)`,
+      unit: 's wall',
+      ours: timeTravel.campaignWallSeconds,
+      baseline: timeTravel.simulatedSeconds,
+      baselineLabel: 'campaign span, s simulated',
+      ratio: timeTravel.campaignWallSeconds / timeTravel.simulatedSeconds,
+      goal: '',
+      met: null,
+    });
+  }
+  return rows;
+}
+
+function show(value: number | null, unit = ''): string {
+  if (value === null) return '—';
+  const text =
+    Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en-US') : String(round(value));
+  return unit ? `${text} ${unit}` : text;
+}
+
+function showRatio(row: FigureRow): string {
+  if (row.ratio === null) return '—';
+  // Tiny ratios (time travel) read better as "1 : N".
+  return row.ratio < 0.01
+    ? `1 : ${Math.round(1 / row.ratio).toLocaleString('en-US')}`
+    : `${round(row.ratio)}×`;
+}
+
+/** docs/performance.md: the table plus how to read it. Generated; never edited by hand. */
+export function renderMarkdown(results: BenchResults): string {
+  const lines = [
+    '<!-- Generated by `npm run bench` from bench/results.json (`npm run bench -- --render` redraws it). Do not edit. -->',
+    '',
+    `Measured ${results.generatedAt.slice(0, 10)} with \`npm run bench\`${results.mode === 'quick' ? ' --quick (tiny sizes: a smoke run, not figures)' : ''} on ${results.machine.cpus} CPUs, Node ${results.machine.node}, in ${Math.round(results.durationSeconds)} s. Every baseline is measured in the same run on the same Temporal dev server, so the ratio is the figure; the absolute numbers depend on the machine and whatever else runs on it.`,
+    '',
+    '| figure | ours | baseline | ratio | goal | met? |',
+    '|---|---:|---:|---:|---|---|',
+    ...results.rows.map(
+      (r) =>
+        `| ${r.figure} | ${show(r.ours, r.unit)} | ${show(r.baseline)} (${r.baselineLabel}) | ${showRatio(r)} | ${r.goal || '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
+    ),
+    '',
+  ];
+  const { history, idle, timeTravel } = results;
+  if (history) {
+    const top = (b: Record<string, number>) =>
+      Object.entries(b)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+    lines.push(
+      `A card charge's history: ${top(history.breakdown.charge)}. One dunning attempt: ${top(history.breakdown.dunningAttempt)}. The reconcile and dunning figures are differences between real histories: a charge whose confirm answered 500 after executing (${history.counts.reconcile} events) minus a plain charge, and a soft-decline campaign with ${history.sizes.retries} retries (${history.counts.dunningN} events) minus one with none (${history.counts.dunning0}), divided by ${history.sizes.retries}.`,
+      '',
+    );
+  }
+  if (idle) {
+    lines.push(
+      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle); RSS read from /proc once it settled. Its sticky cache holds at most ${idle.maxCachedWorkflows} workflows (the SDK's \`maxCachedWorkflows\` default from the heap limit), so RSS grows until the cache is full and stays flat after; the db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
+      '',
+    );
+  }
+  if (timeTravel) {
+    lines.push(
+      `Time travel: ${show(timeTravel.simulatedSeconds / 86400)} days of dunning (${timeTravel.attempts} attempts, ${timeTravel.historyEvents} history events) in ${show(timeTravel.campaignWallSeconds)} s of wall time, ${show(timeTravel.totalWallSeconds)} s with the server's start.`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}

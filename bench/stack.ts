@@ -1,0 +1,150 @@
+// The bench's own stack, all on one machine: a Temporal dev server on a db file in a temp dir
+// (SQLite WAL, the project's search attributes), the Stripe simulator in-process delivering to the
+// real webhook receiver, and workers with the real activities on a pre-built bundle.
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createActivities } from '../src/activities/index.js';
+import { createStripeClient } from '../src/activities/stripe-client.js';
+import { BillingClient } from '../src/client/index.js';
+import { bundleWorkflows } from '../src/embedded/bundle.js';
+import { devServerExecutable } from '../src/embedded/servers.js';
+import { OutboxNotifier } from '../src/notifications/index.js';
+import { billingSearchAttributes } from '../src/shared/search-attributes.js';
+import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { createStripeWebhookHandler } from '../src/webhooks/handler.js';
+import { startWebhookServer, type WebhookServer } from '../src/webhooks/server.js';
+import { createNoopActivities } from './noop-activities.js';
+import { progress } from './measure.js';
+
+/** The bench's workflow entry: production workflows plus the `noopCharge` floor. */
+export const BENCH_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+/** Task queue of the in-process bench worker (charges and the floor share it). */
+export const BENCH_TASK_QUEUE = 'bench';
+const WEBHOOK_SECRET = 'whsec_bench_0123456789abcdef';
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+type WorkerExtras = Omit<
+  WorkerOptions,
+  'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowsPath' | 'activities'
+>;
+
+export interface BenchStack {
+  dir: string;
+  env: TestWorkflowEnvironment;
+  client: Client;
+  address: string;
+  namespace: string;
+  /** The dev server's SQLite file (its -wal file sits next to it). */
+  dbPath: string;
+  /** The bench bundle on disk, for the worker process (WORKFLOW_BUNDLE_PATH). */
+  bundlePath: string;
+  sim: Simulator;
+  stripe: Stripe;
+  customerId: string;
+  receiver: WebhookServer;
+  webhookSecret: string;
+  billing: BillingClient;
+  /** A worker on the bench bundle with the real activities and the no-op one (run it with `runUntil`). */
+  createWorker(taskQueue: string, extras?: WorkerExtras): Promise<Worker>;
+  /** Bytes of the db file plus its WAL. */
+  dbBytes(): number;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** The SDK's own logs at ERROR only: expected activity failures (declines, 500s) are not news. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Starts everything; `close()` stops it and removes the temp dir. */
+export async function startBenchStack(): Promise<BenchStack> {
+  quietRuntime();
+  const dir = mkdtempSync(join(tmpdir(), 'durable-billing-bench-'));
+  const dbPath = join(dir, 'temporal.db');
+  progress('starting the Temporal dev server and bundling the workflows');
+  const [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: devServerExecutable(),
+        dbFilename: dbPath,
+        searchAttributes: [...billingSearchAttributes],
+        extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
+      },
+    }),
+    bundleWorkflows(BENCH_WORKFLOWS_PATH),
+  ]);
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  const namespace = env.namespace ?? 'default';
+
+  const handler = createStripeWebhookHandler({
+    client: env.client,
+    secrets: [WEBHOOK_SECRET],
+    taskQueue: BENCH_TASK_QUEUE,
+    unmatchedWorkflowId: `stripe-events:unmatched:${BENCH_TASK_QUEUE}`,
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+  });
+  const receiver = await startWebhookServer({ handler, port: 0, bodyLimitBytes: BODY_LIMIT_BYTES });
+  const sim = await startSimulator({
+    port: 0,
+    seed: 8,
+    webhook: { url: receiver.webhookUrl, secrets: [WEBHOOK_SECRET] },
+  });
+  const stripe = createStripeClient({ secretKey: 'sk_test_bench', apiBase: sim.url });
+  const customerId = (await stripe.customers.create({ email: 'bench@example.com' })).id;
+  const notifier = new OutboxNotifier({ path: join(dir, 'outbox.jsonl') });
+  const activities = { ...createActivities({ stripe, notifier }), ...createNoopActivities() };
+
+  return {
+    dir,
+    env,
+    client: env.client,
+    address: env.address,
+    namespace,
+    dbPath,
+    bundlePath,
+    sim,
+    stripe,
+    customerId,
+    receiver,
+    webhookSecret: WEBHOOK_SECRET,
+    billing: new BillingClient(env.client, { taskQueue: BENCH_TASK_QUEUE }),
+    createWorker: (taskQueue, extras = {}) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        namespace,
+        taskQueue,
+        workflowBundle: { codePath: bundlePath },
+        activities,
+        ...extras,
+      }),
+    dbBytes: () => fileBytes(dbPath) + fileBytes(`${dbPath}-wal`),
+    async close() {
+      await sim.close();
+      await receiver.close();
+      await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// `npm run bench`: the performance figures of DESIGN.md's claims, each a ratio against a
+// baseline measured in the same run on the same server. Writes bench/results.json and the
+// table docs/performance.md (embedded in the README); progress goes to stderr.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseOptions } from '../bench/options.js';
+import { renderMarkdown, type BenchResults } from '../bench/report.js';
+import { runBench } from '../bench/run.js';
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+const options = parseOptions(process.argv.slice(2));
+const results = options.render
+  ? (JSON.parse(readFileSync(options.out, 'utf8')) as BenchResults)
+  : await runBench(options);
+if (!options.render) write(options.out, `${JSON.stringify(results, null, 2)}\n`);
+const markdown = renderMarkdown(results);
+write(options.markdown, markdown);
+process.stdout.write(markdown);
+// The stack is closed; the SDK's native runtime may keep the loop alive a little longer.
+process.exit(0);
