@@ -14,6 +14,8 @@ import { startChaosStack, type Progress } from './stack.js';
 /** Simulated time the final flush moves Stripe's clock per step (its retries back off to 10 h). */
 const FLUSH_STEP_MS = 3_600_000;
 const FLUSH_STEPS = 4 * 24;
+/** How often the drain triggers the backfill Schedule. */
+const BACKFILL_EVERY_MS = 15_000;
 /** Wall-clock bound of that flush (deliveries go one at a time). */
 const FLUSH_BUDGET_MS = 600_000;
 
@@ -39,7 +41,17 @@ export async function runChaos(
     const drainStarted = Date.now();
     const deadline = driver.loadEndedAt + options.drainSeconds * 1000;
     let running = Infinity;
+    let lastBackfill = Date.now();
+    const backfill = stack.client.schedule.getHandle(BACKFILL_SCHEDULE_ID);
     while (Date.now() < deadline) {
+      // A charge waiting on a lost webhook waits for the backfill: run it every 15 s, not every
+      // minute (its interval compressed, as Stripe's clock and dunning are).
+      if (Date.now() - lastBackfill > BACKFILL_EVERY_MS) {
+        lastBackfill = Date.now();
+        await backfill
+          .trigger()
+          .catch((error: unknown) => progress(`backfill trigger: ${String(error)}`));
+      }
       try {
         ({ count: running } = await stack.client.workflow.count(
           `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running'`,
@@ -62,7 +74,7 @@ export async function runChaos(
       stack.sim.advanceTime(FLUSH_STEP_MS);
       await stack.sim.flushWebhooks();
     }
-    await stack.client.schedule.getHandle(BACKFILL_SCHEDULE_ID).pause('chaos run: checking');
+    await backfill.pause('chaos run: checking');
 
     progress('checking');
     const checkStarted = Date.now();

@@ -200,6 +200,7 @@ export async function startChaosStack(
     intervalMinutes: BACKFILL_INTERVAL_MINUTES,
   });
   const disruptions: Disruption[] = [];
+  const killQueues = new Map<number, Promise<void>>();
 
   return {
     dir,
@@ -213,16 +214,23 @@ export async function startChaosStack(
     workers,
     receiver,
     disruptions,
-    async killWorker(index, downMs) {
+    killWorker(index, downMs) {
       const worker = workers[index];
       if (!worker) throw new Error(`no worker ${index}`);
-      // A worker still coming back from an earlier kill is killed once it serves again.
-      await waitFor(async () => worker.running, `${worker.name} to run`, { timeoutMs: 120_000 });
-      const at = Date.now();
-      await worker.kill9();
-      await delay(downMs);
-      await worker.startUntilReady();
-      disruptions.push({ what: `kill -9 ${worker.name}`, at, backAt: Date.now() });
+      // Kills of one worker queue up: one still coming back is killed once it serves again.
+      const kill = async () => {
+        await waitFor(async () => worker.running, `${worker.name} to run`, {
+          timeoutMs: 120_000,
+        });
+        const at = Date.now();
+        await worker.kill9();
+        await delay(downMs);
+        await worker.startUntilReady();
+        disruptions.push({ what: `kill -9 ${worker.name}`, at, backAt: Date.now() });
+      };
+      const next = (killQueues.get(index) ?? Promise.resolve()).then(kill);
+      killQueues.set(index, next);
+      return next;
     },
     async restartDevServer(downMs) {
       const at = Date.now();
