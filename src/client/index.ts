@@ -2,6 +2,7 @@
 // now, cancel it. Input is validated before anything starts; one order = one workflow id.
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   type Client,
@@ -18,6 +19,7 @@ import {
   cancelSchema,
   chargeInputSchema,
   retryNowSchema,
+  type RetryNowInput,
   type ChargeInput,
 } from '../shared/schemas.js';
 import {
@@ -82,10 +84,17 @@ export class ChargeHandle {
   }
 
   /** Attempts again now, optionally with a new payment method; `accepted: false` says why not. */
-  retryNow(input: { paymentMethodId?: string } = {}): Promise<RetryNowResult> {
-    return this.workflow.executeUpdate(retryNowUpdate, {
-      args: [parse(retryNowSchema, input, 'retryNow input')],
-    });
+  async retryNow(input: { paymentMethodId?: string } = {}): Promise<RetryNowResult> {
+    const args: [RetryNowInput] = [parse(retryNowSchema, input, 'retryNow input')];
+    try {
+      return await this.workflow.executeUpdate(retryNowUpdate, { args });
+    } catch (error) {
+      // An update cannot reach a closed workflow: say so as the workflow itself would.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const { status } = await this.workflow.describe(); // throws again if there is no such charge
+      if (status.name === 'RUNNING') throw error;
+      return { accepted: false, reason: `the charge already ended (${status.name.toLowerCase()})` };
+    }
   }
 
   /** Stops the charge: the intent is canceled unless money has already moved. */

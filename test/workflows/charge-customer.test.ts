@@ -337,6 +337,10 @@ describe('chargeCustomer', () => {
     );
     const after = await run.billing.startCharge(run.input);
     expect(await after.result()).toEqual(run.result);
+    expect(await after.retryNow()).toEqual({
+      accepted: false,
+      reason: 'the charge already ended (completed)',
+    });
     expect(keys(run.fake, 'create')).toHaveLength(1);
   });
 
