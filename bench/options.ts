@@ -30,8 +30,8 @@ export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> =
   charge: { concurrencies: [1, 8, 32], perLane: 6, minCharges: 30, rounds: 2 },
   history: { samples: 5, retries: 3 },
   idle: {
-    small: 500,
-    large: 2000,
+    small: 200,
+    large: 800,
     startConcurrency: 32,
     settleTolerance: 0.01,
     settleSamples: 5,

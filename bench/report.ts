@@ -243,8 +243,14 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
   if (idle) {
+    const [small, large] = idle.points as [
+      IdleResult['points'][number],
+      IdleResult['points'][number],
+    ];
+    const rssPerWorkflow =
+      (large.workerRssBytes - small.workerRssBytes) / (large.sleeping - small.sleeping);
     lines.push(
-      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle); RSS read from /proc once it settled. Its sticky cache holds at most ${idle.maxCachedWorkflows} workflows (the SDK's \`maxCachedWorkflows\` default from the heap limit), so RSS grows until the cache is full and stays flat after; the db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
+      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle); RSS read from /proc once it settled. Each sleeping charge the worker keeps in its sticky cache adds about ${show(rssPerWorkflow / MiB)} MiB; the cache holds up to ${idle.maxCachedWorkflows} workflows (the SDK's \`maxCachedWorkflows\` default from the heap limit), so RSS grows until the cache is full and is flat only beyond that. The db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
       '',
     );
   }

@@ -3,22 +3,24 @@
 // table docs/performance.md (embedded in the README); progress goes to stderr.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { parseOptions } from '../bench/options.js';
 import { renderMarkdown, type BenchResults } from '../bench/report.js';
 import { runBench } from '../bench/run.js';
 
-function write(path: string, text: string): void {
+/** Writes `text` formatted as the repository's Prettier config says, so the check stays clean. */
+async function write(path: string, text: string): Promise<string> {
+  const formatted = await format(text, { ...(await resolveConfig(path)), filepath: path });
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
+  writeFileSync(path, formatted);
+  return formatted;
 }
 
 const options = parseOptions(process.argv.slice(2));
 const results = options.render
   ? (JSON.parse(readFileSync(options.out, 'utf8')) as BenchResults)
   : await runBench(options);
-if (!options.render) write(options.out, `${JSON.stringify(results, null, 2)}\n`);
-const markdown = renderMarkdown(results);
-write(options.markdown, markdown);
-process.stdout.write(markdown);
+if (!options.render) await write(options.out, JSON.stringify(results, null, 2));
+process.stdout.write(await write(options.markdown, renderMarkdown(results)));
 // The stack is closed; the SDK's native runtime may keep the loop alive a little longer.
 process.exit(0);
