@@ -111,6 +111,14 @@ export const configSchema = z.object({
     .min(0)
     .default(3_600_000)
     .describe('How long a bank debit stays `processing` in the simulator `npm start` runs.'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(250)
+    .describe(
+      'Workflows a worker keeps in its sticky cache; bounds its memory however many charges sleep.',
+    ),
   TEMPORAL_UI_PORT: port(8233).describe('Port of the embedded dev server UI (`npm start`).'),
   TEMPORAL_PORT: port(7233).describe('gRPC port of the embedded dev server (`npm start`).'),
   WORKFLOW_BUNDLE_PATH: optionalString.describe(

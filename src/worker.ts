@@ -58,6 +58,9 @@ export async function createBillingWorker({
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: bundle,
     activities: activitiesFromConfig(config, stripe ?? stripeFromConfig(config)),
+    // Sleeping campaigns wake at most daily: evicting them costs one short replay, while the
+    // SDK's default cache (sized from the heap) lets RSS grow ~1.4 MiB per sleeping charge.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
 }
 

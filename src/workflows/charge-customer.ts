@@ -67,6 +67,21 @@ export const IDEMPOTENCY_KEY_PREFIX = 'db';
 export const POLL_INTERVAL_MS = 24 * 3600 * 1000;
 /** Event ids remembered for dedupe; older ones fall out (Stripe redelivers for 3 days at most). */
 export const SEEN_EVENTS_LIMIT = 500;
+/**
+ * Events that cannot tell the workflow anything it does not already know in that state, so they
+ * are recorded (dedupe) without a re-read: a decline is learned from the confirm's own answer,
+ * so `payment_failed` while confirming or dunning is news only elsewhere (processing,
+ * authentication); `created` never is.
+ */
+const NO_NEWS: ReadonlySet<string> = new Set(
+  ['creating', 'confirming', 'reconciling', 'dunning', 'processing', 'requires_action'].flatMap(
+    (s) => [
+      `${s}:payment_intent.created`,
+      ...(s === 'confirming' || s === 'dunning' ? [`${s}:payment_intent.payment_failed`] : []),
+    ],
+  ),
+);
+
 /** Customer-level events that may mean a new payment method: an early retry during dunning. */
 export const PAYMENT_METHOD_EVENTS: ReadonlySet<string> = new Set([
   'payment_method.attached',
@@ -262,7 +277,7 @@ export async function chargeCustomer(
     state.seenEventIds.push(valid.data.id);
     if (state.seenEventIds.length > SEEN_EVENTS_LIMIT) state.seenEventIds.shift();
     if (PAYMENT_METHOD_EVENTS.has(valid.data.type)) methodEvent = valid.data;
-    else dirty = true;
+    else if (!NO_NEWS.has(`${status.state}:${valid.data.type}`)) dirty = true;
   });
   setHandler(cancelSignal, (payload) => {
     // Anyone can signal (e.g. `temporal workflow signal` with no input): junk is logged, not fatal.
@@ -319,6 +334,8 @@ export async function chargeCustomer(
     status.attempt = state.attempts;
     status.paymentIntentId = state.paymentIntentId;
     status.nextAttemptAt = nextAttemptAt?.toISOString();
+    // A dunning retry stays `dunning` for operators until its answer (one upsert per attempt).
+    if (next === ChargeState.confirming && state.campaign) return;
     const current = workflowInfo().typedSearchAttributes;
     const changed = [
       { key: BillingOrderId, value: input.orderId },
