@@ -33,7 +33,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'bench/workflows.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

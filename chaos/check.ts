@@ -1,7 +1,7 @@
 // The independent checker. It reads only what the simulator says happened (ledger, event log,
 // deliveries, and the wire tap's record of each attempt) and what Temporal says happened
 // (visibility, results, histories), never the driver's or the workflows' own bookkeeping, and
-// counts violations of the invariants (DESIGN.md 1–5). docs/chaos.md defines every row.
+// counts violations of the invariants (DESIGN.md 1–5). the README (Chaos) defines every row.
 import { WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';

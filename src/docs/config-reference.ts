@@ -1,4 +1,5 @@
-// The README's configuration table, generated from the one config schema so it cannot drift.
+// The README's generated parts: the configuration table (from the one config schema, so it
+// cannot drift) and the bench's Performance table.
 // `npm run docs` rewrites the README between its markers; a test fails when they disagree.
 import { configSchema, loadConfig, type Config } from '../config.js';
 
@@ -28,4 +29,21 @@ export function withConfigReference(readme: string): string {
   if (start < 0 || end < start)
     throw new Error(`README.md lacks the ${CONFIG_START} … ${CONFIG_END} markers`);
   return `${readme.slice(0, start + CONFIG_START.length)}\n\n${configReference()}\n\n${readme.slice(end)}`;
+}
+
+export const PERFORMANCE_START = '<!-- performance:start -->';
+export const PERFORMANCE_END = '<!-- performance:end -->';
+
+/** The bench's table (docs/performance.md) without its generated-file comment. */
+export function performanceBody(markdown: string): string {
+  return markdown.replace(/^<!--[\s\S]*?-->\s*/, '').trim();
+}
+
+/** `readme` with the bench's table between the performance markers. */
+export function withPerformance(readme: string, performanceMarkdown: string): string {
+  const start = readme.indexOf(PERFORMANCE_START);
+  const end = readme.indexOf(PERFORMANCE_END);
+  if (start < 0 || end < start)
+    throw new Error(`README.md lacks the ${PERFORMANCE_START} … ${PERFORMANCE_END} markers`);
+  return `${readme.slice(0, start + PERFORMANCE_START.length)}\n\n${performanceBody(performanceMarkdown)}\n\n${readme.slice(end)}`;
 }
