@@ -2,7 +2,8 @@
 // in the Temporal UI — success, a soft decline that recovers, a hard decline waiting for a card,
 // authentication required, and a bank debit still processing.
 import type Stripe from 'stripe';
-import { BillingClient, type ChargeHandle } from './client/index.js';
+import type { BillingClient } from './client/index.js';
+import { type ChargeHandle } from './client/index.js';
 import type { DunningOverride } from './shared/dunning.js';
 
 /** A compressed campaign for the demo: retries about a minute apart instead of days. */

@@ -153,7 +153,7 @@ export function mergeDunningOverrides(
           : value;
     }
   }
-  return merged as DunningOverride;
+  return merged;
 }
 
 /** Merges overrides (later wins) over the default policy, validating the result (throws ZodError). */
