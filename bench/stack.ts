@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { createActivities } from '../src/activities/index.js';
@@ -21,6 +21,7 @@ import { createStripeWebhookHandler } from '../src/webhooks/handler.js';
 import { startWebhookServer, type WebhookServer } from '../src/webhooks/server.js';
 import { createNoopActivities } from './noop-activities.js';
 import { progress } from './measure.js';
+import { createLocalTemporal } from '../src/embedded/dev-server.js';
 
 /** The bench's workflow entry: production workflows plus the `noopCharge` floor. */
 export const BENCH_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -84,7 +85,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   const dbPath = join(dir, 'temporal.db');
   progress('starting the Temporal dev server and bundling the workflows');
   const [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
+    createLocalTemporal({
       server: {
         executable: devServerExecutable(),
         dbFilename: dbPath,

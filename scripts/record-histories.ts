@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type proto from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index.js';
 import { createStripeClient } from '../src/activities/stripe-client.js';
@@ -18,8 +17,9 @@ import { billingSearchAttributes } from '../src/shared/search-attributes.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { HISTORIES_DIR, SCENARIOS } from '../test/replay/scenarios.js';
 import { historyToJSON } from '../test/replay/history-json.js';
+import { createLocalTemporal } from '../src/embedded/dev-server.js';
 
-const env = await TestWorkflowEnvironment.createLocal({
+const env = await createLocalTemporal({
   server: { executable: devServerExecutable(), searchAttributes: [...billingSearchAttributes] },
 });
 const sim = await startSimulator({ port: 0, seed: 1 });

@@ -4,7 +4,7 @@
 // the JSON-lines logs (worker, Temporal SDK, receiver) to stderr.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { BillingClient } from './client/index.js';
 import { loadConfig, type Config } from './config.js';
 import { DEMO_DUNNING, seedDemo } from './demo.js';
@@ -17,13 +17,14 @@ import { connectClient } from './temporal.js';
 import { ensureBackfillSchedule } from './webhooks/backfill.js';
 import { startConfiguredReceiver } from './webhooks/receiver.js';
 import { createBillingWorker, stripeFromConfig } from './worker.js';
+import { createLocalTemporal } from './embedded/dev-server.js';
 
 /** Starts the dev server on the configured ports, unless the config names a cluster. */
 async function startTemporal(
   config: Config,
 ): Promise<{ address: string; env?: TestWorkflowEnvironment }> {
   if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
-  const env = await TestWorkflowEnvironment.createLocal({
+  const env = await createLocalTemporal({
     server: {
       executable: devServerExecutable(),
       ip: '127.0.0.1',

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { bundleWorkflows } from '../src/embedded/bundle.js';
 import { devServerExecutable } from '../src/embedded/servers.js';
 import { billingSearchAttributes } from '../src/shared/search-attributes.js';
+import { createLocalTemporal } from '../src/embedded/dev-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +22,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'durable-billing-test-'));
   const [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
+    createLocalTemporal({
       server: {
         executable: devServerExecutable(),
         dbFilename: join(dir, 'temporal.db'),

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -19,6 +19,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { stripeEventSignal } from '../../src/workflows/messages.js';
 import { freePort } from '../helpers/ports.js';
 import { quietRuntime } from '../helpers/temporal.js';
+import { createLocalTemporal } from '../../src/embedded/dev-server.js';
 
 /** Debian's chromium; `.ci/run` installs it where missing. Playwright never downloads a browser here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -62,7 +63,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'durable-billing-ui-'));
   const uiPort = await freePort();
   [env, sim, browser] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
+    createLocalTemporal({
       server: {
         executable: devServerExecutable(),
         ip: '127.0.0.1',
@@ -113,10 +114,11 @@ beforeAll(async () => {
     },
     { timeout: 15_000, interval: 100 },
   );
-  // A Stripe wake-up, as the receiver would send it: the workflow re-reads the intent and waits on.
+  // A Stripe wake-up, as the receiver would send it (a late or forged-looking "succeeded"): the
+  // workflow re-reads the intent, finds it still unpaid, and waits on — Stripe is the truth.
   await dunningA.workflow.signal(stripeEventSignal, {
-    id: 'evt_ui_payment_failed',
-    type: 'payment_intent.payment_failed',
+    id: 'evt_ui_succeeded',
+    type: 'payment_intent.succeeded',
     created: Math.floor(Date.now() / 1000),
     objectId: inDunning.paymentIntentId!,
   });
@@ -255,8 +257,8 @@ describe('the Temporal UI shows an operator what happened to a charge', () => {
 
     // The signal's row in the event table expands to its payload.
     await visibleText('Workflow Execution Signaled').click();
-    await visibleText('"evt_ui_payment_failed"').waitFor();
-    await visibleText('"payment_intent.payment_failed"').waitFor();
+    await visibleText('"evt_ui_succeeded"').waitFor();
+    await visibleText('"payment_intent.succeeded"').waitFor();
   });
 
   it('runs the status query from the Queries tab', async () => {

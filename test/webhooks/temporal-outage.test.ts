@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import Stripe from 'stripe';
@@ -24,6 +24,7 @@ import { startWebhookServer, type WebhookServer } from '../../src/webhooks/serve
 import { freePort } from '../helpers/ports.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { eventually, PROCESSING_DELAY_MS } from './stack.js';
+import { createLocalTemporal } from '../../src/embedded/dev-server.js';
 
 const SECRET = 'whsec_outage';
 const DEADLINE_MS = 2000;
@@ -35,7 +36,7 @@ let receiver: WebhookServer;
 let receiverClient: Client;
 
 function startTemporal(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
+  return createLocalTemporal({
     server: {
       executable: devServerExecutable(),
       ip: '127.0.0.1',
