@@ -142,16 +142,5 @@ export function createPaymentIntentActivities(stripe: Stripe) {
       const method = customer.invoice_settings?.default_payment_method;
       return (typeof method === 'string' ? method : method?.id) ?? null;
     },
-
-    /**
-     * Finds the intent a workflow created, when a create ended ambiguously (5xx or timeout):
-     * lists the customer's intents (strongly consistent, unlike search) and matches
-     * `metadata.workflow_id`. `null` means Stripe holds none, so a new create key is safe.
-     */
-    async findPaymentIntentForWorkflow(
-      input: FindPaymentIntentInput,
-    ): Promise<PaymentIntentSnapshot | null> {
-      return findForWorkflow(input);
-    },
   };
 }

@@ -407,13 +407,10 @@ export async function chargeCustomer(
       } catch (error) {
         if (!UNCERTAIN.has(stripeFailure(error)?.type ?? ''))
           loud(error, 'creating the PaymentIntent');
+        // The old key's outcome is unknown; the create activity first looks for an intent
+        // tagged with this workflow, so the next key returns it rather than making a second.
         setState(ChargeState.reconciling);
-        const found = await acts.findPaymentIntentForWorkflow.executeWithOptions(
-          { ...reading, summary: 'reconcile: did the ambiguous create make an intent?' },
-          [{ customerId: input.customerId, workflowId }],
-        );
-        if (found) return found;
-        state.sequences.create++; // proven: nothing was created under the old key
+        state.sequences.create++;
         await backoff(uncertain);
       }
     }

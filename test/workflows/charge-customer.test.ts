@@ -221,16 +221,17 @@ describe('chargeCustomer', () => {
     expect(fake.charges()).toBe(1);
   });
 
-  it('finds the intent an ambiguous create made instead of creating a second one', async () => {
-    const { result, fake } = await charge([{ kind: 'succeed' }], async () => {}, {
+  it('after an ambiguous create that made the intent, the next key gets that intent back (found, not re-made)', async () => {
+    const { result, fake, input } = await charge([{ kind: 'succeed' }], async () => {}, {
       createAmbiguous: { created: true },
     });
-    expect(result.outcome).toBe('succeeded');
-    expect(keys(fake, 'create')).toHaveLength(1);
-    expect(fake.calls.map((c) => c.name)).toContain('find');
+    const wf = chargeWorkflowId(input.orderId);
+    expect(result).toMatchObject({ outcome: 'succeeded', paymentIntentId: 'pi_fake_1' });
+    expect(keys(fake, 'create')).toEqual([`db/${wf}/create/0`, `db/${wf}/create/1`]);
+    expect(fake.charges()).toBe(1);
   });
 
-  it('creates with the next key when reconciliation proves the ambiguous create made nothing', async () => {
+  it('after an ambiguous create that made nothing, creates with the next key', async () => {
     const { result, fake, input } = await charge([{ kind: 'succeed' }], async () => {}, {
       createAmbiguous: { created: false },
     });

@@ -40,7 +40,6 @@ export type ChargeActivities = Pick<
   | 'confirmPaymentIntent'
   | 'retrievePaymentIntent'
   | 'cancelPaymentIntent'
-  | 'findPaymentIntentForWorkflow'
   | 'retrieveDefaultPaymentMethod'
   | 'notifyCustomer'
   | 'runFinalAction'
@@ -141,6 +140,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       options.createAmbiguous = undefined;
       if (ambiguous && !ambiguous.created)
         throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
+      // Like the real activity: an intent already made for this workflow is returned, not re-made.
       intent ??= {
         id: 'pi_fake_1',
         status: input.paymentMethodId
@@ -257,10 +257,6 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     },
     async runFinalAction(request: FinalActionRequest) {
       finalActions.push(request);
-    },
-    async findPaymentIntentForWorkflow() {
-      calls.push({ name: 'find', at: serverNow() });
-      return intent ?? null;
     },
   };
 
