@@ -2,9 +2,8 @@
 // query over the Billing* search attributes), and act on one (`retry-now`, `cancel`). Input is
 // validated before Temporal is contacted, so a bad flag never half-does anything.
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
-import type { z } from 'zod';
 import {
-  InvalidInputError,
+  parseInput,
   type ChargeHandle,
   type ChargeInput,
   type ChargeResult,
@@ -29,16 +28,6 @@ import type { Session } from './session.js';
 
 /** How long `status` waits for the workflow's `status` query before falling back to search attributes. */
 const STATUS_QUERY_TIMEOUT_MS = 5000;
-
-/** Throws `InvalidInputError` (fields named) unless `value` parses; the client checks again. */
-function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new InvalidInputError(
-    what,
-    result.error.issues.map((i) => ({ field: i.path.join('.') || '(input)', problem: i.message })),
-  );
-}
 
 /** `--metadata key=value` pairs. */
 function metadataFlag(pairs: readonly string[]): Record<string, string> | undefined {
@@ -193,7 +182,7 @@ export const chargeCommand: Command = {
     const description = context.string('description');
     const metadata = metadataFlag(context.strings('metadata'));
     const dunning = context.string('dunning');
-    const input: ChargeInput = validate(
+    const input: ChargeInput = parseInput(
       chargeInputSchema,
       {
         orderId: context.required('order'),
@@ -420,7 +409,7 @@ export const retryNowCommand: Command = {
   async run(context) {
     const orderId = context.positionals[0] ?? '';
     const paymentMethodId = context.string('payment-method');
-    const input = validate(
+    const input = parseInput(
       retryNowSchema,
       paymentMethodId === undefined ? {} : { paymentMethodId },
       'retry-now input',
@@ -471,7 +460,7 @@ export const cancelCommand: Command = {
   examples: ['durable-billing cancel ord_1001 --reason "customer closed the account"'],
   async run(context) {
     const orderId = context.positionals[0] ?? '';
-    const { reason } = validate(
+    const { reason } = parseInput(
       cancelSchema,
       { reason: context.required('reason') },
       'cancel input',

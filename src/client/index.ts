@@ -8,13 +8,13 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { z } from 'zod';
 import {
   dunningOverrideSchema,
   resolveDunningPolicy,
   type DunningOverride,
 } from '../shared/dunning.js';
 import { chargeWorkflowId } from '../shared/ids.js';
+import type { Schema } from '../shared/validate.js';
 import {
   cancelSchema,
   chargeInputSchema,
@@ -53,7 +53,8 @@ export class InvalidInputError extends Error {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+/** Parses `value` with one of the shared schemas; throws `InvalidInputError` naming each bad field. */
+export function parseInput<T>(schema: Schema<T, unknown>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new InvalidInputError(
@@ -85,7 +86,7 @@ export class ChargeHandle {
 
   /** Attempts again now, optionally with a new payment method; `accepted: false` says why not. */
   async retryNow(input: { paymentMethodId?: string } = {}): Promise<RetryNowResult> {
-    const args: [RetryNowInput] = [parse(retryNowSchema, input, 'retryNow input')];
+    const args: [RetryNowInput] = [parseInput(retryNowSchema, input, 'retryNow input')];
     try {
       return await this.workflow.executeUpdate(retryNowUpdate, { args });
     } catch (error) {
@@ -99,7 +100,7 @@ export class ChargeHandle {
 
   /** Stops the charge: the intent is canceled unless money has already moved. */
   cancel(reason: string): Promise<void> {
-    return this.workflow.signal(cancelSignal, parse(cancelSchema, { reason }, 'cancel input'));
+    return this.workflow.signal(cancelSignal, parseInput(cancelSchema, { reason }, 'cancel input'));
   }
 }
 
@@ -124,7 +125,7 @@ export class BillingClient {
   ) {
     this.taskQueue = options.taskQueue ?? 'billing';
     this.dunning =
-      options.dunning && parse(dunningOverrideSchema, options.dunning, 'dunning policy');
+      options.dunning && parseInput(dunningOverrideSchema, options.dunning, 'dunning policy');
   }
 
   /**
@@ -138,7 +139,7 @@ export class BillingClient {
    * `retryNow` before the charge ends.
    */
   async startCharge(input: ChargeInput): Promise<ChargeHandle> {
-    const parsed = parse(chargeInputSchema, input, 'charge input');
+    const parsed = parseInput(chargeInputSchema, input, 'charge input');
     // The whole policy goes into the input (and the history): a running campaign never changes
     // under a deploy that changes the defaults.
     const valid = { ...parsed, dunning: resolveDunningPolicy(this.dunning, parsed.dunning) };

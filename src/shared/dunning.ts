@@ -1,7 +1,7 @@
 // The dunning policy (what happens after a decline) and the decline table it relies on. Pure:
 // the workflow steps through it deterministically; clients validate overrides with it.
-import { z } from 'zod';
 import { fnv1a } from './hash.js';
+import { v, type Infer, type Input } from './validate.js';
 
 /**
  * Decline codes that will not succeed on the same payment method, however often it is retried:
@@ -68,32 +68,32 @@ export const DEFAULT_RETRY_DELAYS_DAYS = [1, 2, 2, 2, 2, 2, 3];
 // policy schema adds the defaults. (A `.partial()` of defaulted fields would fill them in and
 // let an override silently reset fields it never mentioned.)
 const fields = {
-  retryDelaysDays: z
-    .array(z.number().positive('retry delays must be positive (days; fractions allowed)').max(60))
+  retryDelaysDays: v
+    .array(v.number().positive('retry delays must be positive (days; fractions allowed)').max(60))
     .max(30, 'at most 30 retries')
     .describe(
       'Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s).',
     ),
-  maxAttemptsPer30Days: z
+  maxAttemptsPer30Days: v
     .number()
     .int()
     .min(1)
     .max(14, 'must stay below the card networks’ limit (Visa: 15 reattempts in 30 days)')
     .describe('Hard cap on payment attempts in any 30-day window; later attempts are delayed.'),
-  jitterMinutes: z
+  jitterMinutes: v
     .number()
     .min(0)
     .max(24 * 60)
     .describe(
       'Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together.',
     ),
-  hardDeclineCodes: z.array(z.string().min(1)),
-  actionRequiredDeclineCodes: z.array(z.string().min(1)),
-  finalAction: z
+  hardDeclineCodes: v.array(v.string().min(1)),
+  actionRequiredDeclineCodes: v.array(v.string().min(1)),
+  finalAction: v
     .string()
     .min(1)
     .describe('Name passed to the final-action hook when the campaign gives up or is canceled.'),
-  continueAsNewAfterEvents: z
+  continueAsNewAfterEvents: v
     .number()
     .int()
     .min(50)
@@ -102,14 +102,14 @@ const fields = {
     ),
 };
 const notifyFields = {
-  paymentFailed: z.enum(NotifyFailures),
-  actionRequired: z.boolean(),
-  finalWarning: z.boolean(),
-  recovered: z.boolean(),
-  gaveUp: z.boolean(),
+  paymentFailed: v.enum(NotifyFailures),
+  actionRequired: v.boolean(),
+  finalWarning: v.boolean(),
+  recovered: v.boolean(),
+  gaveUp: v.boolean(),
 };
 
-export const dunningPolicySchema = z.strictObject({
+export const dunningPolicySchema = v.strictObject({
   retryDelaysDays: fields.retryDelaysDays.default(DEFAULT_RETRY_DELAYS_DAYS),
   maxAttemptsPer30Days: fields.maxAttemptsPer30Days.default(8),
   jitterMinutes: fields.jitterMinutes.default(60),
@@ -117,7 +117,7 @@ export const dunningPolicySchema = z.strictObject({
   actionRequiredDeclineCodes: fields.actionRequiredDeclineCodes.default([
     ...ACTION_REQUIRED_DECLINE_CODES,
   ]),
-  notify: z
+  notify: v
     .strictObject({
       paymentFailed: notifyFields.paymentFailed.default('first'),
       actionRequired: notifyFields.actionRequired.default(true),
@@ -125,16 +125,16 @@ export const dunningPolicySchema = z.strictObject({
       recovered: notifyFields.recovered.default(true),
       gaveUp: notifyFields.gaveUp.default(true),
     })
-    .prefault({}),
+    .defaultInput({}),
   finalAction: fields.finalAction.default('mark_uncollectible'),
   continueAsNewAfterEvents: fields.continueAsNewAfterEvents.default(2_000),
 });
-export type DunningPolicy = z.infer<typeof dunningPolicySchema>;
+export type DunningPolicy = Infer<typeof dunningPolicySchema>;
 /** A per-charge or per-deployment override: any subset of the policy, nothing filled in. */
-export const dunningOverrideSchema = z
-  .strictObject({ ...fields, notify: z.strictObject(notifyFields).partial() })
+export const dunningOverrideSchema = v
+  .strictObject({ ...fields, notify: v.strictObject(notifyFields).partial() })
   .partial();
-export type DunningOverride = z.input<typeof dunningOverrideSchema>;
+export type DunningOverride = Input<typeof dunningOverrideSchema>;
 
 /** The default policy. */
 export const DEFAULT_DUNNING_POLICY: DunningPolicy = dunningPolicySchema.parse({});
@@ -156,7 +156,7 @@ export function mergeDunningOverrides(
   return merged;
 }
 
-/** Merges overrides (later wins) over the default policy, validating the result (throws ZodError). */
+/** Merges overrides (later wins) over the default policy, validating the result (throws ValidationError). */
 export function resolveDunningPolicy(...overrides: (DunningOverride | undefined)[]): DunningPolicy {
   return dunningPolicySchema.parse(mergeDunningOverrides(...overrides));
 }

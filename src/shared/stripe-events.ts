@@ -1,8 +1,8 @@
 // Where a verified Stripe event goes (the receiver's routing, DESIGN.md Contracts): the route
-// read from the event, and the record the unmatched-events workflow keeps. Pure (zod only), so
+// read from the event, and the record the unmatched-events workflow keeps. Pure (no zod: see validate.ts), so
 // the receiver, the routing activities and workflow code share it.
-import { z } from 'zod';
 import { stripeEventSignalSchema } from './schemas.js';
+import { v, type Infer } from './validate.js';
 
 /** What an event is about, as far as routing is concerned. */
 export const RouteKind = {
@@ -16,34 +16,34 @@ export const RouteKind = {
 export type RouteKind = (typeof RouteKind)[keyof typeof RouteKind];
 
 /** The ids routing needs, read once from the verified event body. */
-export const eventRouteSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal(RouteKind.paymentIntent),
-    paymentIntentId: z.string().min(1),
+export const eventRouteSchema = v.discriminatedUnion('kind', [
+  v.object({
+    kind: v.literal(RouteKind.paymentIntent),
+    paymentIntentId: v.string().min(1),
     /** `data.object.metadata.workflow_id`, when present (stripped or thin payloads lack it). */
-    workflowId: z.string().min(1).optional(),
+    workflowId: v.string().min(1).optional(),
   }),
-  z.object({
-    kind: z.literal(RouteKind.customer),
+  v.object({
+    kind: v.literal(RouteKind.customer),
     /** Undefined when a thin payload did not say which customer. */
-    customerId: z.string().min(1).optional(),
+    customerId: v.string().min(1).optional(),
   }),
-  z.object({ kind: z.literal(RouteKind.other) }),
+  v.object({ kind: v.literal(RouteKind.other) }),
 ]);
-export type EventRoute = z.infer<typeof eventRouteSchema>;
+export type EventRoute = Infer<typeof eventRouteSchema>;
 
 /** A verified event reduced to what is signalled (`signal`) and how to route it (`route`). */
-export const routedStripeEventSchema = z.object({
+export const routedStripeEventSchema = v.object({
   signal: stripeEventSignalSchema,
   route: eventRouteSchema,
 });
-export type RoutedStripeEvent = z.infer<typeof routedStripeEventSchema>;
+export type RoutedStripeEvent = Infer<typeof routedStripeEventSchema>;
 
 /** The unmatched-events signal payload: the event and why it could not be delivered. */
 export const unmatchedStripeEventSchema = routedStripeEventSchema.extend({
-  reason: z.string().min(1),
+  reason: v.string().min(1),
 });
-export type UnmatchedStripeEvent = z.infer<typeof unmatchedStripeEventSchema>;
+export type UnmatchedStripeEvent = Infer<typeof unmatchedStripeEventSchema>;
 
 /** Workflow id of the long-lived unmatched-events workflow (one per namespace). */
 export const UNMATCHED_EVENTS_WORKFLOW_ID = 'stripe-events:unmatched';
