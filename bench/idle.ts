@@ -1,10 +1,11 @@
 // Figure 4, idle cost: the RSS of a separate worker process (`src/worker.ts`, configured by env)
 // and the dev server's db size with `small` and then `large` dunning charges asleep (a soft
-// decline; the default policy waits a day before the next attempt).
+// decline; the default policy waits a day before the next attempt). The worker runs with the
+// production cache bound (WORKER_MAX_CACHED_WORKFLOWS), so a sleeping charge beyond it costs the
+// worker nothing until it wakes; the figure shows whether that holds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { BillingClient } from '../src/client/index.js';
@@ -14,8 +15,13 @@ import type { BenchStack } from './stack.js';
 export interface IdleSizes {
   small: number;
   large: number;
-  /** Starts in flight at once. */
-  startConcurrency: number;
+  /**
+   * Charges started but not yet asleep, at most: the ramp keeps this many in flight so they fit
+   * the worker's cache (a burst of thousands would make every task of every charge a replay).
+   */
+  inFlight: number;
+  /** The worker's WORKER_MAX_CACHED_WORKFLOWS. */
+  cache: number;
   /** The RSS counts as settled once it moved less than this (fraction) over `settleSamples` seconds. */
   settleTolerance: number;
   settleSamples: number;
@@ -27,20 +33,21 @@ export interface IdlePoint {
   sleeping: number;
   workerRssBytes: number;
   dbBytes: number;
-  /** Seconds from the first start to all of them asleep. */
+  /** Seconds from the first start of this step to all of them asleep. */
   rampSeconds: number;
 }
 
 export interface IdleResult {
   sizes: IdleSizes;
-  /**
-   * The worker's sticky-cache bound: the SDK's `maxCachedWorkflows` default with reuseV8Context,
-   * max(⌊(heap limit MiB − 200) × 600 / 1024⌋, 10), from this Node's heap limit (the child's).
-   */
+  /** The worker's sticky-cache bound (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows: number;
+  /** The worker's settled RSS while polling with nothing to do. */
+  emptyRssBytes: number;
   points: IdlePoint[];
   rssRatio: number;
   dbRatio: number;
+  /** (RSS at small − empty RSS) / min(small, cache): what one cached sleeping charge costs. */
+  rssBytesPerCachedWorkflow: number;
   /** (db at large − db at small) / (large − small). */
   dbBytesPerWorkflow: number;
 }
@@ -58,7 +65,7 @@ export function rssBytes(pid: number): number {
 }
 
 /** `npm run worker`'s entry as its own process, configured by environment only. */
-async function startWorkerProcess(stack: BenchStack): Promise<ChildProcess> {
+async function startWorkerProcess(stack: BenchStack, cache: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: REPO,
     env: {
@@ -72,6 +79,7 @@ async function startWorkerProcess(stack: BenchStack): Promise<ChildProcess> {
       NOTIFIER: 'outbox',
       OUTBOX_PATH: join(stack.dir, 'idle-outbox.jsonl'),
       DUNNING_POLICY: '',
+      WORKER_MAX_CACHED_WORKFLOWS: String(cache),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -144,57 +152,82 @@ async function settledRss(pid: number, sizes: IdleSizes): Promise<number> {
   return samples.at(-1)!;
 }
 
+/** Charges of this run asleep in dunning (visibility). */
+async function countAsleep(stack: BenchStack): Promise<number> {
+  const query = `TaskQueue = '${TASK_QUEUE}' AND BillingStatus = 'dunning'`;
+  return (await stack.client.workflow.count(query)).count;
+}
+
+/**
+ * Starts charges `from`…`target − 1`, keeping at most `inFlight` started but not yet asleep
+ * (by visibility, read at most every 250 ms), and resolves once all `target` are asleep.
+ */
+async function rampTo(
+  stack: BenchStack,
+  billing: BillingClient,
+  runId: string,
+  from: number,
+  target: number,
+  inFlight: number,
+): Promise<void> {
+  let started = from;
+  let asleep = await countAsleep(stack);
+  let lastReport = Date.now();
+  while (asleep < target) {
+    const room = Math.min(inFlight - (started - asleep), target - started);
+    if (room > 0) {
+      await Promise.all(
+        Array.from({ length: room }, (_, k) =>
+          billing.startCharge({
+            orderId: `${runId}-idle-${started + k}`,
+            customerId: stack.customerId,
+            amount: 990,
+            currency: 'usd',
+            paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+          }),
+        ),
+      );
+      started += room;
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    asleep = await countAsleep(stack);
+    if (Date.now() - lastReport >= 5000) {
+      lastReport = Date.now();
+      progress(`idle: ${started}/${target} started, ${asleep} asleep in dunning`);
+    }
+  }
+}
+
 export async function benchIdle(
   stack: BenchStack,
   sizes: IdleSizes,
   runId: string,
 ): Promise<IdleResult> {
-  progress(`idle: starting a worker process on task queue ${TASK_QUEUE}`);
-  const child = await startWorkerProcess(stack);
+  progress(
+    `idle: starting a worker process on task queue ${TASK_QUEUE} (cache ${sizes.cache} workflows)`,
+  );
+  const child = await startWorkerProcess(stack, sizes.cache);
   const pid = child.pid!;
   const billing = new BillingClient(stack.client, { taskQueue: TASK_QUEUE });
   const points: IdlePoint[] = [];
-  let started = 0;
+  let emptyRssBytes: number;
   try {
+    emptyRssBytes = await settledRss(pid, sizes);
+    progress(
+      `idle: worker polling, nothing asleep — RSS ${(emptyRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+    let from = 0;
     for (const target of [sizes.small, sizes.large]) {
       const t0 = performance.now();
-      const from = started;
-      let next = from;
-      let lastReport = 0;
-      const lane = async (): Promise<void> => {
-        while (next < target) {
-          const i = next++;
-          await billing.startCharge({
-            orderId: `${runId}-idle-${i}`,
-            customerId: stack.customerId,
-            amount: 990,
-            currency: 'usd',
-            paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
-          });
-          started++;
-          if (started - lastReport >= Math.max(1, Math.floor(target / 10))) {
-            lastReport = started;
-            progress(`idle: started ${started}/${target}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: sizes.startConcurrency }, lane));
-      const query = `TaskQueue = '${TASK_QUEUE}' AND BillingStatus = 'dunning'`;
-      await pollUntil(
-        async () => {
-          const { count } = await stack.client.workflow.count(query);
-          progress(`idle: ${count}/${target} asleep in dunning`);
-          return count >= target ? count : undefined;
-        },
-        `${target} charges asleep in dunning`,
-        { everyMs: 2000, timeoutMs: 600_000 },
-      );
+      await rampTo(stack, billing, runId, from, target, sizes.inFlight);
+      from = target;
       const rampSeconds = (performance.now() - t0) / 1000;
       const workerRssBytes = await settledRss(pid, sizes);
       const point = { sleeping: target, workerRssBytes, dbBytes: stack.dbBytes(), rampSeconds };
       points.push(point);
       progress(
-        `idle: ${target} asleep — worker RSS ${(workerRssBytes / 2 ** 20).toFixed(0)} MiB, db ${(point.dbBytes / 2 ** 20).toFixed(1)} MiB`,
+        `idle: ${target} asleep after ${rampSeconds.toFixed(0)} s — worker RSS ${(workerRssBytes / 2 ** 20).toFixed(0)} MiB, db ${(point.dbBytes / 2 ** 20).toFixed(1)} MiB`,
       );
     }
   } finally {
@@ -203,13 +236,13 @@ export async function benchIdle(
   const [small, large] = points as [IdlePoint, IdlePoint];
   return {
     sizes,
-    maxCachedWorkflows: Math.max(
-      Math.floor((Math.max(getHeapStatistics().heap_size_limit / 2 ** 20 - 200, 0) * 600) / 1024),
-      10,
-    ),
+    maxCachedWorkflows: sizes.cache,
+    emptyRssBytes,
     points,
     rssRatio: large.workerRssBytes / small.workerRssBytes,
     dbRatio: large.dbBytes / small.dbBytes,
+    rssBytesPerCachedWorkflow:
+      (small.workerRssBytes - emptyRssBytes) / Math.min(small.sleeping, sizes.cache),
     dbBytesPerWorkflow: (large.dbBytes - small.dbBytes) / (large.sleeping - small.sleeping),
   };
 }

@@ -2,6 +2,7 @@
 // (the smoke test's seconds), and overrides by flag (`--idle 500,5000`) or env (`BENCH_IDLE`).
 import type { ChargeSizes } from './charge.js';
 import type { HistorySizes } from './history.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config.js';
 import type { IdleSizes } from './idle.js';
 import type { IngestSizes } from './ingest.js';
 
@@ -30,9 +31,10 @@ export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> =
   charge: { concurrencies: [1, 8, 32], perLane: 6, minCharges: 30, rounds: 2 },
   history: { samples: 5, retries: 3 },
   idle: {
-    small: 200,
-    large: 800,
-    startConcurrency: 32,
+    small: 1000,
+    large: 10_000,
+    inFlight: 200,
+    cache: DEFAULT_MAX_CACHED_WORKFLOWS,
     settleTolerance: 0.01,
     settleSamples: 5,
     stopGraceMs: 10_000,
@@ -48,7 +50,8 @@ export const QUICK: typeof FULL = {
   idle: {
     small: 4,
     large: 12,
-    startConcurrency: 4,
+    inFlight: 4,
+    cache: 6,
     settleTolerance: 0.05,
     settleSamples: 2,
     stopGraceMs: 2000,
@@ -64,6 +67,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join('
   --charge-per-lane N     charges per in-flight lane per round (full: ${FULL.charge.perLane})
   --rounds N              rounds of (baseline, ours) for ingest and charges (full: ${FULL.charge.rounds})
   --idle S,L              sleeping charges at the two points (full: ${FULL.idle.small},${FULL.idle.large})
+  --idle-cache N          the idle worker's WORKER_MAX_CACHED_WORKFLOWS (full: ${FULL.idle.cache})
   --out PATH              results JSON (default bench/results.json)
   --markdown PATH         table (default docs/performance.md)
   --render                only redraw the markdown from the JSON
@@ -122,6 +126,7 @@ export function parseOptions(
     'charge-per-lane',
     'rounds',
     'idle',
+    'idle-cache',
     'out',
     'markdown',
   ]);
@@ -158,6 +163,9 @@ export function parseOptions(
         options.idle.large = large;
         break;
       }
+      case 'idle-cache':
+        options.idle.cache = positiveInt(name, value);
+        break;
       default:
         if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
     }

@@ -247,10 +247,8 @@ export function renderMarkdown(results: BenchResults): string {
       IdleResult['points'][number],
       IdleResult['points'][number],
     ];
-    const rssPerWorkflow =
-      (large.workerRssBytes - small.workerRssBytes) / (large.sleeping - small.sleeping);
     lines.push(
-      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle); RSS read from /proc once it settled. Each sleeping charge the worker keeps in its sticky cache adds about ${show(rssPerWorkflow / MiB)} MiB; the cache holds up to ${idle.maxCachedWorkflows} workflows (the SDK's \`maxCachedWorkflows\` default from the heap limit), so RSS grows until the cache is full and is flat only beyond that. The db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
+      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle, \`WORKER_MAX_CACHED_WORKFLOWS=${idle.maxCachedWorkflows}\`); RSS read from /proc once it settled. The worker polling with nothing asleep: ${show(idle.emptyRssBytes / MiB)} MiB. Each sleeping charge in its sticky cache adds about ${show(idle.rssBytesPerCachedWorkflow / 1024)} KiB of RSS; a charge beyond the cache costs the worker nothing until it wakes (then it replays its history once). The ramp kept at most ${idle.sizes.inFlight} charges in flight: ${small.sleeping} asleep after ${show(small.rampSeconds)} s, ${large.sleeping} after another ${show(large.rampSeconds)} s. The db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
       '',
     );
   }
