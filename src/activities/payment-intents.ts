@@ -16,6 +16,13 @@ export interface CreatePaymentIntentInput {
   paymentMethodId?: string | undefined;
   description?: string | undefined;
   metadata?: Record<string, string> | undefined;
+  /**
+   * Whether to look for an intent this workflow already made before creating one (see
+   * `createPaymentIntent`). `false`: the key alone decides (a fresh chain's first key). An
+   * object: list the customer's intents, created at or after `createdSince` (Unix seconds) if
+   * given. Absent (an input scheduled before this field existed): list them all.
+   */
+  lookFirst?: false | { createdSince?: number | undefined } | undefined;
 }
 
 export interface ConfirmPaymentIntentInput {
@@ -32,6 +39,8 @@ export interface CancelPaymentIntentInput {
 export interface FindPaymentIntentInput {
   customerId: string;
   workflowId: string;
+  /** Only intents created at or after this (Unix seconds). */
+  createdSince?: number | undefined;
 }
 
 /** How often an activity heartbeats while its Stripe call is in flight. */
@@ -63,6 +72,7 @@ export function createPaymentIntentActivities(stripe: Stripe) {
         for await (const intent of stripe.paymentIntents.list({
           customer: input.customerId,
           limit: 100,
+          ...(input.createdSince !== undefined && { created: { gte: input.createdSince } }),
         })) {
           if (intent.metadata?.workflow_id === input.workflowId) return toSnapshot(intent);
         }
@@ -74,11 +84,17 @@ export function createPaymentIntentActivities(stripe: Stripe) {
   return {
     /** Creates the order's PaymentIntent, unconfirmed, tagged with the workflow and order ids. */
     async createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSnapshot> {
-      // One order, one intent, even when Stripe no longer remembers the key (pruned after 24 h:
-      // a workflow reset or a retry after a long outage): an intent already made for this
-      // workflow is returned instead of creating another.
-      const existing = await findForWorkflow(input);
-      if (existing) return existing;
+      // One order, one intent. The key makes a retry of this create return the same intent for
+      // 24 h. Where an intent may exist under another key (the workflow moved to a new key after
+      // an ambiguous create), or under a key Stripe may have pruned (a reset or continued run),
+      // the workflow asks to look first, and an intent tagged with this workflow is returned
+      // instead of creating another. A fresh chain's first create does not look: listing costs
+      // one request per 100 of the customer's intents.
+      const { lookFirst } = input;
+      if (lookFirst !== false) {
+        const existing = await findForWorkflow({ ...input, createdSince: lookFirst?.createdSince });
+        if (existing) return existing;
+      }
       const intent = await stripeCall(() =>
         stripe.paymentIntents.create(
           {

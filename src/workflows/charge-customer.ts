@@ -219,6 +219,26 @@ function loud(error: unknown, what: string): never {
   });
 }
 
+/** Margin for the clocks of Temporal and Stripe when bounding the look-first list by time. */
+const CLOCK_SKEW_SECONDS = 3600;
+
+/**
+ * Whether the create with key sequence `sequence` must first look for an intent this workflow
+ * already made (see `createPaymentIntent`). A fresh chain's first key needs no look: the key
+ * returns the same intent for 24 h, and no other run used it. After an ambiguous create (a
+ * later key) the intent may exist under the earlier key: look among the intents created since
+ * this run started. A reset or continued run may follow a create more than 24 h old, whose key
+ * Stripe pruned: look among all of the customer's intents.
+ */
+function lookFirstForCreate(sequence: number): false | { createdSince?: number } {
+  const info = workflowInfo();
+  const firstRun =
+    info.runId === info.firstExecutionRunId && info.runId === info.originalExecutionRunId;
+  if (!firstRun) return {};
+  if (sequence === 0) return false;
+  return { createdSince: Math.floor(info.runStartTime.getTime() / 1000) - CLOCK_SKEW_SECONDS };
+}
+
 /**
  * Charges `input.amount` to the customer once. Returns `succeeded`, `failed` (declined and the
  * dunning campaign gave up, with the last decline) or `canceled`; fails the execution only on a
@@ -401,6 +421,7 @@ export async function chargeCustomer(
               paymentMethodId: input.paymentMethodId,
               description: input.description,
               metadata: input.metadata,
+              lookFirst: lookFirstForCreate(state.sequences.create),
             },
           ],
         );

@@ -229,6 +229,13 @@ describe('chargeCustomer', () => {
     expect(result).toMatchObject({ outcome: 'succeeded', paymentIntentId: 'pi_fake_1' });
     expect(keys(fake, 'create')).toEqual([`db/${wf}/create/0`, `db/${wf}/create/1`]);
     expect(fake.charges()).toBe(1);
+    // The first key of a fresh chain does not look (the key suffices); the next one looks among
+    // the intents created since the run started (less an hour for the clocks).
+    const [first, next] = fake.calls.filter((c) => c.name === 'create');
+    expect(first?.lookFirst).toBe(false);
+    const since = (next?.lookFirst as { createdSince: number }).createdSince;
+    expect(since * 1000).toBeLessThanOrEqual(first!.at - 3_600_000);
+    expect(since * 1000).toBeGreaterThan(first!.at - 3_700_000);
   });
 
   it('after an ambiguous create that made nothing, creates with the next key', async () => {

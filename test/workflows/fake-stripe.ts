@@ -48,7 +48,13 @@ export type ChargeActivities = Pick<
 export interface FakeStripe {
   activities: ChargeActivities;
   /** Every call, in order, with its idempotency key where it has one and the server time. */
-  calls: { name: string; key?: string; paymentMethodId?: string | undefined; at: number }[];
+  calls: {
+    name: string;
+    key?: string;
+    paymentMethodId?: string | undefined;
+    lookFirst?: CreatePaymentIntentInput['lookFirst'];
+    at: number;
+  }[];
   /** Notifications sent (deduplicated by id, as a real notifier does). */
   notifications: (CustomerNotification & { at: number })[];
   /** Final actions run. */
@@ -135,7 +141,12 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
 
   const activities: ChargeActivities = {
     async createPaymentIntent(input: CreatePaymentIntentInput) {
-      calls.push({ name: 'create', key: input.idempotencyKey, at: serverNow() });
+      calls.push({
+        name: 'create',
+        key: input.idempotencyKey,
+        lookFirst: input.lookFirst,
+        at: serverNow(),
+      });
       const ambiguous = options.createAmbiguous;
       options.createAmbiguous = undefined;
       if (ambiguous && !ambiguous.created)
