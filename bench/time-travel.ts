@@ -42,6 +42,7 @@ export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResu
     server: { executable: testServerExecutable() },
   });
   const sim = await startSimulator({ port: 0, seed: 7 });
+  let notifier: OutboxNotifier | undefined;
   try {
     // The time-skipping server takes search attributes at run time, not at start-up.
     await env.connection.operatorService.addSearchAttributes({
@@ -51,6 +52,7 @@ export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResu
       ),
     });
     const stripe = createStripeClient({ secretKey: 'sk_test_bench_travel', apiBase: sim.url });
+    notifier = new OutboxNotifier({ path: join(stack.dir, 'travel-outbox.jsonl') });
     const customerId = (await stripe.customers.create({ email: 'travel@example.com' })).id;
     const taskQueue = 'bench-time-travel';
     const worker = await Worker.create({
@@ -58,10 +60,7 @@ export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResu
       namespace: env.namespace ?? 'default',
       taskQueue,
       workflowBundle: { codePath: stack.bundlePath },
-      activities: createActivities({
-        stripe,
-        notifier: new OutboxNotifier({ path: join(stack.dir, 'travel-outbox.jsonl') }),
-      }),
+      activities: createActivities({ stripe, notifier }),
     });
     const billing = new BillingClient(env.client, { taskQueue });
     const t1 = performance.now();
@@ -89,6 +88,7 @@ export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResu
       historyEvents: history.events?.length ?? 0,
     };
   } finally {
+    await notifier?.close();
     await sim.close();
     await env.teardown();
   }

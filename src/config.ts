@@ -23,14 +23,15 @@ const optionalUrl = optionalString.pipe(
   z.url({ error: 'must be a URL such as http://localhost:12111' }).optional(),
 );
 
-/** Environment variables the project reads. The README's configuration table is generated from it. */
 /**
- * The worker's sticky-cache bound. A cached sleeping charge costs the worker about 0.2 MiB of
- * heap (README, Performance); one beyond the bound costs nothing until it wakes, when it replays
- * its history once (a few milliseconds).
+ * The worker's sticky-cache bound, sized for charges in flight (tens per worker at the bench's
+ * throughput), not for sleeping campaigns: those wake at most daily, and an evicted one replays
+ * its history once when it wakes (a few milliseconds). Each cached charge costs the worker
+ * about 0.5 MiB of RSS with its share of GC headroom (README, Performance).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
+/** Environment variables the project reads. The README's configuration table is generated from it. */
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: optionalString.describe(
     'Temporal frontend host:port. Unset: `npm start` runs the embedded dev server.',

@@ -35,6 +35,7 @@ export interface WebhookServer {
   webhookUrl: string;
   port: number;
   server: Server;
+  /** Stops accepting, then waits for the requests being handled, also those whose client went away. */
   close(): Promise<void>;
 }
 
@@ -132,14 +133,19 @@ export async function startWebhookServer({
     send(res, await handler({ rawBody: body.body, headers: req.headers }));
   }
 
+  // Requests still being handled, also those whose client went away: close() waits for them,
+  // so no Temporal call outlives the receiver (and its client connection).
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
+    const handled = serve(req, res).catch((error: unknown) => {
       // Only a bug lands here (the handler answers every Temporal failure itself).
       if (logger) logger.error({ err: error }, 'webhook receiver: unexpected error');
       else console.error('webhook receiver: unexpected error', error);
       if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
       else res.destroy();
     });
+    inFlight.add(handled);
+    void handled.finally(() => inFlight.delete(handled));
   });
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(10_000, requestTimeoutMs);
@@ -154,10 +160,12 @@ export async function startWebhookServer({
     webhookUrl: `${url}${WEBHOOK_PATH}`,
     port: address.port,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    async close() {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
-      }),
+      });
+      await Promise.allSettled(inFlight);
+    },
   };
 }
