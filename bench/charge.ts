@@ -64,8 +64,14 @@ export async function benchCharges(
       const ours: RunStats[] = [];
       const floors: RunStats[] = [];
       for (let round = 0; round < sizes.rounds; round++) {
-        floors.push(await runClosedLoop(count, concurrency, floor));
-        ours.push(await runClosedLoop(count, concurrency, card));
+        // The sides take turns going first (the server's db only grows during the run).
+        if (round % 2 === 0) {
+          floors.push(await runClosedLoop(count, concurrency, floor));
+          ours.push(await runClosedLoop(count, concurrency, card));
+        } else {
+          ours.push(await runClosedLoop(count, concurrency, card));
+          floors.push(await runClosedLoop(count, concurrency, floor));
+        }
         progress(
           `charges c=${concurrency} round ${round + 1}/${sizes.rounds}: ${ours.at(-1)!.perSecond.toFixed(1)}/s (p50 ${ours.at(-1)!.p50Ms.toFixed(0)} ms), floor ${floors.at(-1)!.perSecond.toFixed(1)}/s (p50 ${floors.at(-1)!.p50Ms.toFixed(0)} ms)`,
         );

@@ -27,7 +27,7 @@ export interface BenchOptions {
 export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> = {
   mode: 'full',
   figures: [...FIGURES],
-  ingest: { targets: 20, events: 1500, concurrency: 32, rounds: 2 },
+  ingest: { targets: 20, events: 1500, concurrency: 32, rounds: 4 },
   charge: { concurrencies: [1, 8, 32], perLane: 6, minCharges: 30, rounds: 2 },
   history: { samples: 5, retries: 3 },
   idle: {
@@ -65,7 +65,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join('
   --ingest-concurrency N  requests in flight (full: ${FULL.ingest.concurrency})
   --charge-concurrency L  comma list (full: ${FULL.charge.concurrencies.join(',')})
   --charge-per-lane N     charges per in-flight lane per round (full: ${FULL.charge.perLane})
-  --rounds N              rounds of (baseline, ours) for ingest and charges (full: ${FULL.charge.rounds})
+  --rounds N              rounds of (baseline, ours) for ingest and charges (full: ${FULL.ingest.rounds} and ${FULL.charge.rounds})
   --idle S,L              sleeping charges at the two points (full: ${FULL.idle.small},${FULL.idle.large})
   --idle-cache N          the idle worker's WORKER_MAX_CACHED_WORKFLOWS (full: ${FULL.idle.cache})
   --out PATH              results JSON (default bench/results.json)
