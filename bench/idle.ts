@@ -46,7 +46,7 @@ export interface IdleResult {
   points: IdlePoint[];
   rssRatio: number;
   dbRatio: number;
-  /** (RSS at small − empty RSS) / min(small, cache): what one cached sleeping charge costs. */
+  /** (RSS at small − empty RSS) / min(small, cache): a cached charge with its share of GC headroom. */
   rssBytesPerCachedWorkflow: number;
   /** (db at large − db at small) / (large − small). */
   dbBytesPerWorkflow: number;

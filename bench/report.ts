@@ -248,7 +248,7 @@ export function renderMarkdown(results: BenchResults): string {
       IdleResult['points'][number],
     ];
     lines.push(
-      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle, \`WORKER_MAX_CACHED_WORKFLOWS=${idle.maxCachedWorkflows}\`); RSS read from /proc once it settled. The worker polling with nothing asleep: ${show(idle.emptyRssBytes / MiB)} MiB. Each sleeping charge in its sticky cache adds about ${show(idle.rssBytesPerCachedWorkflow / 1024)} KiB of RSS; a charge beyond the cache costs the worker nothing until it wakes (then it replays its history once). The ramp kept at most ${idle.sizes.inFlight} charges in flight: ${small.sleeping} asleep after ${show(small.rampSeconds)} s, ${large.sleeping} after another ${show(large.rampSeconds)} s. The db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
+      `Idle cost: \`src/worker.ts\` as its own process (env config, pre-built bundle, \`WORKER_MAX_CACHED_WORKFLOWS=${idle.maxCachedWorkflows}\`); RSS read from /proc once it settled. The worker polling with nothing asleep: ${show(idle.emptyRssBytes / MiB)} MiB; from there to a full cache RSS grew by about ${show(idle.rssBytesPerCachedWorkflow / 1024)} KiB per cached charge, garbage-collector headroom and allocator slack included. A charge beyond the cache costs the worker nothing until it wakes (then it replays its history once). The ramp kept at most ${idle.sizes.inFlight} charges in flight: ${small.sleeping} asleep after ${show(small.rampSeconds)} s, ${large.sleeping} after another ${show(large.rampSeconds)} s. The db grows by about ${show(idle.dbBytesPerWorkflow / 1024)} KiB per sleeping charge.`,
       '',
     );
   }
