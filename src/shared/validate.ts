@@ -371,7 +371,14 @@ export const v = {
         const parsedKey = key.check(k, [...path, k], issues);
         const parsed = value.check(item, [...path, k], issues);
         if (parsedKey === INVALID || parsed === INVALID) valid = false;
-        else out[parsedKey] = parsed;
+        // defineProperty: a key such as `__proto__` (JSON.parse makes it an own key) stays data.
+        else
+          Object.defineProperty(out, parsedKey, {
+            value: parsed,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       return valid ? out : INVALID;
     });

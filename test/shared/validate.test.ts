@@ -74,6 +74,10 @@ describe('validate', () => {
       'ok: expected a string, got number',
     ]);
     expect(schema.parse({ a: 'b' })).toEqual({ a: 'b' });
+    // A key named __proto__ (an own key after JSON.parse) is kept as data, not a prototype.
+    const parsed = v.record(v.string(), v.string()).parse(JSON.parse('{"__proto__":"x"}'));
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(Object.keys(parsed)).toEqual(['__proto__']);
   });
 
   it('refines, enumerates, and picks a union member by its discriminator', () => {
