@@ -27,8 +27,11 @@ export type ConfirmScript =
     }
   /** A 5xx; `moved` says whether the confirm took effect before Stripe failed. */
   | { kind: 'ambiguous'; moved: boolean }
-  /** No response for `forMs` of server time (connection errors, retried by Temporal), then this step again. */
-  | { kind: 'unreachable'; forMs: number };
+  /**
+   * No response (connection errors, retried by Temporal with the same key) for every attempt
+   * with the key of the first one, so only a new key gets through; the next step answers it.
+   */
+  | { kind: 'unreachable' };
 
 /** A payment method Stripe refuses outright (400 on `payment_method`, e.g. detached). */
 export const UNUSABLE_METHOD = 'pm_card_detached';
@@ -98,7 +101,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
   let charges = 0;
   let settlement: { at: number; to: 'succeeded' | 'requires_payment_method' } | undefined;
   const keysSeen = new Map<string, PaymentIntentSnapshot>();
-  let unreachableSince: number | undefined;
+  let unreachableKey: string | undefined;
   let chargeSeq = 0;
 
   /** The intent; inside an activity (`settle`), a due settlement is applied first. */
@@ -184,8 +187,8 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       }
       const head = script[0];
       if (head?.kind === 'unreachable') {
-        unreachableSince ??= serverNow();
-        if (serverNow() - unreachableSince < head.forMs) {
+        unreachableKey ??= input.idempotencyKey;
+        if (input.idempotencyKey === unreachableKey) {
           throw ApplicationFailure.create({
             type: StripeFailureType.connection,
             message: 'fake: no response',
