@@ -144,6 +144,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     async close() {
       await sim.close();
       await receiver.close();
+      await notifier.close();
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });
     },
