@@ -22,6 +22,7 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 let server: DevServer;
 let sim: Simulator;
 let worker: Worker;
+let notifier: OutboxNotifier | undefined;
 let running: Promise<void>;
 let billing: BillingClient;
 let customerId: string;
@@ -40,10 +41,11 @@ beforeAll(async () => {
   startedAt = Math.floor(sim.now() / 1000) - 1;
   const stripe = createStripeClient({ secretKey: 'sk_test_cli', apiBase: sim.url });
   customerId = (await stripe.customers.create({ email: 'cli@example.com' })).id;
+  notifier = new OutboxNotifier({ path: join(outboxDir, 'outbox.jsonl') });
   worker = await server.createWorker(taskQueue, {
     activities: createActivities({
       stripe,
-      notifier: new OutboxNotifier({ path: join(outboxDir, 'outbox.jsonl') }),
+      notifier,
     }),
   });
   running = worker.run();
@@ -60,6 +62,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await sim?.close();
+  await notifier?.close();
   await server?.close();
   rmSync(outboxDir, { recursive: true, force: true });
 });

@@ -42,6 +42,7 @@ const MAX_SCREENSHOT_BYTES = 300_000;
 let env: TestWorkflowEnvironment;
 let sim: Simulator;
 let worker: Worker;
+let notifier: OutboxNotifier | undefined;
 let running: Promise<void>;
 let browser: Browser;
 let page: Page;
@@ -79,6 +80,7 @@ beforeAll(async () => {
   const stripe = createStripeClient({ secretKey: 'sk_test_ui', apiBase: sim.url });
   // The server is this file's own: the contract's queue name reads better in the screenshots.
   const taskQueue = 'billing';
+  notifier = new OutboxNotifier({ path: join(dir, 'outbox.jsonl') });
   worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -86,7 +88,7 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: createActivities({
       stripe,
-      notifier: new OutboxNotifier({ path: join(dir, 'outbox.jsonl') }),
+      notifier,
     }),
   });
   running = worker.run();
@@ -148,6 +150,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await sim?.close();
+  await notifier?.close();
   await env?.teardown();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
