@@ -7,7 +7,7 @@ import type { IngestResult } from './ingest.js';
 import { round } from './measure.js';
 import type { TimeTravelResult } from './time-travel.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export interface BenchResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
@@ -238,7 +238,7 @@ export function renderMarkdown(results: BenchResults): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
     lines.push(
-      `A card charge's history: ${top(history.breakdown.charge)}. One dunning attempt: ${top(history.breakdown.dunningAttempt)}. The reconcile and dunning figures are differences between real histories: a charge whose confirm answered 500 after executing (${history.counts.reconcile} events) minus a plain charge, and a soft-decline campaign with ${history.sizes.retries} retries (${history.counts.dunningN} events) minus one with none (${history.counts.dunning0}), divided by ${history.sizes.retries}.`,
+      `A card charge's history: ${top(history.breakdown.charge)}. One dunning attempt: ${top(history.breakdown.dunningAttempt)}. The reconcile and dunning figures are differences between real histories: a charge whose confirm answered 500 after executing (${history.counts.reconcile} events) minus a plain charge, and a soft-decline campaign with ${1 + history.sizes.retries} retries (${history.counts.dunningN} events) minus one with 1 (${history.counts.dunning1}), divided by ${history.sizes.retries}: both campaigns send the final warning, give up and run the final action once, so only the attempts differ.`,
       '',
     );
   }

@@ -3,7 +3,7 @@
 // figures are the performance evidence, never this test.
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../bench/options.js';
-import { renderMarkdown } from '../../bench/report.js';
+import { renderMarkdown, RESULTS_SCHEMA_VERSION } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
 
 describe('npm run bench --quick', () => {
@@ -11,7 +11,7 @@ describe('npm run bench --quick', () => {
     const options = parseOptions(['--quick', '--quiet'], {});
     const results = await runBench(options);
 
-    expect(results).toMatchObject({ schemaVersion: 1, mode: 'quick' });
+    expect(results).toMatchObject({ schemaVersion: RESULTS_SCHEMA_VERSION, mode: 'quick' });
     expect(results.ingest?.receiver.count).toBe(options.ingest.events * options.ingest.rounds);
     expect(results.charges?.map((l) => l.concurrency)).toEqual(options.charge.concurrencies);
     expect(results.history?.perCharge).toBeGreaterThan(results.history?.floor ?? Infinity);
