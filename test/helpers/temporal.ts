@@ -2,6 +2,9 @@
 // (global setup) and a time-skipping environment on the provisioned Java test server, each
 // with a worker on the run's pre-built workflow bundle.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -14,7 +17,10 @@ import {
 import { inject } from 'vitest';
 import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import type Stripe from 'stripe';
+import { createActivities, type BillingActivities } from '../../src/activities/index.js';
 import { testServerExecutable } from '../../src/embedded/servers.js';
+import { OutboxNotifier } from '../../src/notifications/index.js';
 import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
@@ -132,4 +138,27 @@ export function createTimeSkippingWorker(
     workflowBundle: { codePath: inject('workflowBundlePath') },
     ...extras,
   });
+}
+
+/** Real activities whose outbox is a temp file of their own, never the user's default outbox. */
+export interface ScratchActivities {
+  activities: BillingActivities;
+  /** The outbox file (for a worker process: OUTBOX_PATH). */
+  outboxPath: string;
+  /** Closes the outbox and removes its directory. */
+  close(): Promise<void>;
+}
+
+export function scratchActivities(stripe: Stripe): ScratchActivities {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-billing-test-outbox-'));
+  const outboxPath = join(dir, 'outbox.jsonl');
+  const notifier = new OutboxNotifier({ path: outboxPath });
+  return {
+    activities: createActivities({ stripe, notifier }),
+    outboxPath,
+    async close() {
+      await notifier.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -7,23 +7,31 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { BillingClient, type ChargeInput } from '../../src/client/index.js';
 import { chargeWorkflowId } from '../../src/shared/ids.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { connectDevServer, uniqueTaskQueue, type DevServer } from '../helpers/temporal.js';
+import {
+  connectDevServer,
+  scratchActivities,
+  uniqueTaskQueue,
+  type DevServer,
+  type ScratchActivities,
+} from '../helpers/temporal.js';
 
 let server: DevServer;
 let sim: Simulator;
 let stripe: Stripe;
 let customerId: string;
+let scratch: ScratchActivities;
 beforeAll(async () => {
   [server, sim] = await Promise.all([connectDevServer(), startSimulator({ port: 0, seed: 4 })]);
   stripe = createStripeClient({ secretKey: 'sk_test_integration', apiBase: sim.url });
+  scratch = scratchActivities(stripe);
   customerId = (await stripe.customers.create({ email: 'buyer@example.com' })).id;
 });
 afterAll(async () => {
+  await scratch?.close();
   await sim?.close();
   await server?.close();
 });
@@ -42,7 +50,7 @@ const order = (paymentMethodId: string, overrides: Partial<ChargeInput> = {}): C
 /** Runs one charge on a fresh task queue with an in-process worker on the real activities. */
 async function charge(input: ChargeInput) {
   const taskQueue = uniqueTaskQueue('it');
-  const worker = await server.createWorker(taskQueue, { activities: createActivities({ stripe }) });
+  const worker = await server.createWorker(taskQueue, { activities: scratch.activities });
   const billing = new BillingClient(server.client, { taskQueue });
   const result = await worker.runUntil(billing.startCharge(input).then((h) => h.result()));
   return { result, billing, ledger: sim.ledger().orders[input.orderId] };
@@ -202,7 +210,7 @@ describe('chargeCustomer against the Stripe simulator', () => {
     );
     const taskQueue = uniqueTaskQueue('it');
     const worker = await server.createWorker(taskQueue, {
-      activities: createActivities({ stripe }),
+      activities: scratch.activities,
     });
     const billing = new BillingClient(server.client, { taskQueue });
     const error: unknown = await worker.runUntil(
@@ -246,6 +254,7 @@ describe('a worker killed mid-activity', () => {
           STRIPE_API_BASE: sim.url,
           STRIPE_SECRET_KEY: 'sk_test_integration',
           WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+          OUTBOX_PATH: scratch.outboxPath,
         },
         stdio: 'ignore',
       },
@@ -267,7 +276,7 @@ describe('a worker killed mid-activity', () => {
     child.kill('SIGKILL');
 
     replacement = await server.createWorker(taskQueue, {
-      activities: createActivities({ stripe }),
+      activities: scratch.activities,
     });
     const result = await replacement.runUntil(handle.result());
     expect(result.outcome).toBe('succeeded');

@@ -3,7 +3,6 @@
 // changes nothing: the outcome and the ledger stay as they were.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { BillingClient } from '../../src/client/index.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -13,6 +12,7 @@ import {
   createTimeSkippingEnv,
   createTimeSkippingWorker,
   uniqueTaskQueue,
+  scratchActivities,
 } from '../helpers/temporal.js';
 import { eventually, type LogLine } from './stack.js';
 
@@ -55,8 +55,9 @@ describe('late delivery', () => {
 
     const stripe = createStripeClient({ secretKey: 'sk_test_late', apiBase: sim.url });
     const customerId = (await stripe.customers.create({ email: 'late@example.com' })).id;
+    const scratch = scratchActivities(stripe);
     const worker = await createTimeSkippingWorker(env, taskQueue, {
-      activities: createActivities({ stripe }),
+      activities: scratch.activities,
     });
     const billing = new BillingClient(env.client, { taskQueue });
     const orderId = `late-${process.pid}-${Date.now()}`;
@@ -79,6 +80,7 @@ describe('late delivery', () => {
       await sim.flushWebhooks();
       return { outcome, status: await charge.status() };
     });
+    await scratch.close();
 
     expect(result.outcome).toMatchObject({ outcome: 'succeeded', attempts: 1 });
     const succeeded = sim.events().find((e) => e.type === 'payment_intent.succeeded')!;

@@ -4,7 +4,6 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createActivities } from '../../src/activities/index.js';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { BillingClient, type ChargeHandle, type ChargeInput } from '../../src/client/index.js';
 import {
@@ -18,7 +17,12 @@ import {
   unmatchedEventsQuery,
   type UnmatchedEventsView,
 } from '../../src/workflows/unmatched-events.js';
-import { connectDevServer, uniqueTaskQueue, type DevServer } from '../helpers/temporal.js';
+import {
+  connectDevServer,
+  scratchActivities,
+  uniqueTaskQueue,
+  type DevServer,
+} from '../helpers/temporal.js';
 
 /** Bank debits stay `processing` until a test advances the simulated clock by this. */
 export const PROCESSING_DELAY_MS = 24 * 3600 * 1000;
@@ -113,8 +117,9 @@ export async function startWebhookStack(
   });
   const stripe = createStripeClient({ secretKey: 'sk_test_webhooks', apiBase: sim.url });
   const customerId = (await stripe.customers.create({ email: `${name}@example.com` })).id;
+  const scratch = scratchActivities(stripe);
   const worker: Worker = await server.createWorker(taskQueue, {
-    activities: createActivities({ stripe }),
+    activities: scratch.activities,
   });
   const running = worker.run();
   const billing = new BillingClient(server.client, { taskQueue });
@@ -168,6 +173,7 @@ export async function startWebhookStack(
         });
       worker.shutdown();
       await running;
+      await scratch.close();
       await server.close();
     },
   };

@@ -11,7 +11,6 @@ import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { BillingClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
@@ -22,7 +21,7 @@ import { createReceiverClient } from '../../src/webhooks/client.js';
 import { createStripeWebhookHandler } from '../../src/webhooks/handler.js';
 import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
 import { freePort } from '../helpers/ports.js';
-import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { scratchActivities, uniqueTaskQueue } from '../helpers/temporal.js';
 import { eventually, PROCESSING_DELAY_MS } from './stack.js';
 import { createLocalTemporal } from '../../src/embedded/dev-server.js';
 
@@ -56,11 +55,12 @@ async function connectWorker(taskQueue: string) {
     Connection.connect({ address }),
   ]);
   const stripe = createStripeClient({ secretKey: 'sk_test_outage', apiBase: sim.url });
+  const scratch = scratchActivities(stripe);
   const worker = await Worker.create({
     connection,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ stripe }),
+    activities: scratch.activities,
   });
   const running = worker.run();
   return {
@@ -69,6 +69,7 @@ async function connectWorker(taskQueue: string) {
     async stop() {
       worker.shutdown();
       await running;
+      await scratch.close();
       await Promise.all([connection.close(), appConnection.close()]);
     },
   };
