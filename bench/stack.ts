@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { createActivities } from '../src/activities/index.js';
 import { createStripeClient } from '../src/activities/stripe-client.js';
@@ -22,6 +22,7 @@ import { startWebhookServer, type WebhookServer } from '../src/webhooks/server.j
 import { createNoopActivities } from './noop-activities.js';
 import { progress } from './measure.js';
 import { createLocalTemporal } from '../src/embedded/dev-server.js';
+import { quietRuntime } from '../test/helpers/temporal.js';
 
 /** The bench's workflow entry: production workflows plus the `noopCharge` floor. */
 export const BENCH_WORKFLOWS_PATH = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -56,17 +57,6 @@ export interface BenchStack {
   /** Bytes of the db file plus its WAL. */
   dbBytes(): number;
   close(): Promise<void>;
-}
-
-let runtimeInstalled = false;
-/** The SDK's own logs at ERROR only: expected activity failures (declines, 500s) are not news. */
-export function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-  });
 }
 
 function fileBytes(path: string): number {

@@ -4,17 +4,15 @@
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { SearchAttributeType } from '@temporalio/common';
-import proto from '@temporalio/proto';
 import { createActivities } from '../src/activities/index.js';
 import { createStripeClient } from '../src/activities/stripe-client.js';
 import { BillingClient, ChargeOutcome } from '../src/client/index.js';
 import { testServerExecutable } from '../src/embedded/servers.js';
 import { OutboxNotifier } from '../src/notifications/index.js';
-import { billingSearchAttributes } from '../src/shared/search-attributes.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { progress } from './measure.js';
 import type { BenchStack } from './stack.js';
+import { registerSearchAttributes } from '../test/helpers/temporal.js';
 
 export interface TimeTravelResult {
   /** Wall seconds from the start of the charge to its result. */
@@ -27,14 +25,6 @@ export interface TimeTravelResult {
   historyEvents: number;
 }
 
-const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
-const INDEXED: Partial<Record<SearchAttributeType, proto.temporal.api.enums.v1.IndexedValueType>> =
-  {
-    [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  };
-
 export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResult> {
   progress('time travel: the default campaign on the time-skipping server');
   const t0 = performance.now();
@@ -45,12 +35,7 @@ export async function benchTimeTravel(stack: BenchStack): Promise<TimeTravelResu
   let notifier: OutboxNotifier | undefined;
   try {
     // The time-skipping server takes search attributes at run time, not at start-up.
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        billingSearchAttributes.map((k) => [k.name, INDEXED[k.type]!]),
-      ),
-    });
+    await registerSearchAttributes(env);
     const stripe = createStripeClient({ secretKey: 'sk_test_bench_travel', apiBase: sim.url });
     notifier = new OutboxNotifier({ path: join(stack.dir, 'travel-outbox.jsonl') });
     const customerId = (await stripe.customers.create({ email: 'travel@example.com' })).id;

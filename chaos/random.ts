@@ -1,17 +1,6 @@
 // The chaos run's seeded dice: one stream per concern (orders, faults, schedule), so a change in
 // one part of the plan does not reshuffle the others. Same seed, same plan.
-
-/** mulberry32: a tiny 32-bit PRNG; floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../src/simulator/random.js';
 
 /** A seeded random source with the few draws the plan needs. */
 export class Dice {
@@ -19,7 +8,7 @@ export class Dice {
 
   /** `stream` separates independent sequences drawn from one seed. */
   constructor(seed: number, stream: number) {
-    this.next = mulberry32((seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0);
+    this.next = seededRandom((seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0);
   }
 
   /** A float in [0, 1). */

@@ -19,7 +19,8 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { ensureBackfillSchedule } from '../src/webhooks/backfill.js';
 import type { ChaosOptions } from './options.js';
 import { PROCESSING_DELAY_SIM_MS } from './plan.js';
-import { freePort, httpOk, Service, temporalAnswers, waitFor } from './processes.js';
+import { freePort } from '../test/helpers/ports.js';
+import { httpOk, Service, temporalAnswers, waitFor } from './processes.js';
 import { startWebhookTap, type WebhookTap } from './tap.js';
 
 /** The repository root (this file is in chaos/). */

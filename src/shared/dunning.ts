@@ -68,38 +68,27 @@ export const DEFAULT_RETRY_DELAYS_DAYS = [1, 2, 2, 2, 2, 2, 3];
 // policy schema adds the defaults. (A `.partial()` of defaulted fields would fill them in and
 // let an override silently reset fields it never mentioned.)
 const fields = {
+  /** Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s). */
   retryDelaysDays: v
     .array(v.number().positive('retry delays must be positive (days; fractions allowed)').max(60))
-    .max(30, 'at most 30 retries')
-    .describe(
-      'Wait before each retry after a decline, in days (fractions allowed, e.g. 0.001 ≈ 86 s).',
-    ),
+    .max(30, 'at most 30 retries'),
+  /** Hard cap on payment attempts in any 30-day window; later attempts are delayed. */
   maxAttemptsPer30Days: v
     .number()
     .int()
     .min(1)
-    .max(14, 'must stay below the card networks’ limit (Visa: 15 reattempts in 30 days)')
-    .describe('Hard cap on payment attempts in any 30-day window; later attempts are delayed.'),
+    .max(14, 'must stay below the card networks’ limit (Visa: 15 reattempts in 30 days)'),
+  /** Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together. */
   jitterMinutes: v
     .number()
     .min(0)
-    .max(24 * 60)
-    .describe(
-      'Each scheduled retry is delayed by a deterministic 0…N minutes so campaigns do not wake together.',
-    ),
+    .max(24 * 60),
   hardDeclineCodes: v.array(v.string().min(1)),
   actionRequiredDeclineCodes: v.array(v.string().min(1)),
-  finalAction: v
-    .string()
-    .min(1)
-    .describe('Name passed to the final-action hook when the campaign gives up or is canceled.'),
-  continueAsNewAfterEvents: v
-    .number()
-    .int()
-    .min(50)
-    .describe(
-      'History length after which a campaign continues as new (also when the server suggests it).',
-    ),
+  /** Name passed to the final-action hook when the campaign gives up or is canceled. */
+  finalAction: v.string().min(1),
+  /** History length after which a campaign continues as new (also when the server suggests it). */
+  continueAsNewAfterEvents: v.number().int().min(50),
 };
 const notifyFields = {
   paymentFailed: v.enum(NotifyFailures),

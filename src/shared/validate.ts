@@ -65,10 +65,7 @@ export class Schema<Out, In = Out> {
   declare readonly _output: Out;
   declare readonly _input: In;
 
-  constructor(
-    protected readonly run: Run<Out>,
-    readonly description?: string,
-  ) {}
+  constructor(protected readonly run: Run<Out>) {}
 
   /** Validates `value` (never throws). */
   safeParse(value: unknown): SafeParseResult<Out> {
@@ -97,27 +94,22 @@ export class Schema<Out, In = Out> {
 
   /** `undefined` passes (and stays undefined). */
   optional(): Schema<Out | undefined, In | undefined> {
-    return new Schema<Out | undefined, In | undefined>(
-      (value, path, issues) => (value === undefined ? undefined : this.run(value, path, issues)),
-      this.description,
+    return new Schema<Out | undefined, In | undefined>((value, path, issues) =>
+      value === undefined ? undefined : this.run(value, path, issues),
     );
   }
 
   /** `undefined` becomes (a copy of) `fallback`. */
   default(fallback: Out): Schema<Out, In | undefined> {
-    return new Schema(
-      (value, path, issues) =>
-        value === undefined ? cloneData(fallback) : this.run(value, path, issues),
-      this.description,
+    return new Schema((value, path, issues) =>
+      value === undefined ? cloneData(fallback) : this.run(value, path, issues),
     );
   }
 
   /** `undefined` is validated as `input` instead (an object whose fields have their own defaults). */
   defaultInput(input: In): Schema<Out, In | undefined> {
-    return new Schema(
-      (value, path, issues) =>
-        this.run(value === undefined ? cloneData(input) : value, path, issues),
-      this.description,
+    return new Schema((value, path, issues) =>
+      this.run(value === undefined ? cloneData(input) : value, path, issues),
     );
   }
 
@@ -131,14 +123,7 @@ export class Schema<Out, In = Out> {
         return INVALID;
       }
       return out;
-    }, this.description);
-  }
-
-  /** The same schema with a description (for generated docs). */
-  describe(description: string): this {
-    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
-    Object.assign(copy, this, { description });
-    return copy;
+    });
   }
 }
 
@@ -149,7 +134,6 @@ abstract class RuleSchema<T, Self extends RuleSchema<T, Self>> extends Schema<T>
   constructor(
     protected readonly rules: readonly Rule<T>[],
     protected readonly typeMessage: string | undefined,
-    description?: string,
   ) {
     super((value, path, issues) => {
       if (!this.isType(value)) {
@@ -164,7 +148,7 @@ abstract class RuleSchema<T, Self extends RuleSchema<T, Self>> extends Schema<T>
         }
       }
       return valid ? value : INVALID;
-    }, description);
+    });
   }
 
   protected abstract readonly typeLabel: string;
@@ -178,7 +162,7 @@ export class StringSchema extends RuleSchema<string, StringSchema> {
     return typeof value === 'string';
   }
   protected with(rule: Rule<string>): StringSchema {
-    return new StringSchema([...this.rules, rule], this.typeMessage, this.description);
+    return new StringSchema([...this.rules, rule], this.typeMessage);
   }
   min(length: number, message = `must be at least ${length} characters`): StringSchema {
     return this.with({ ok: (s) => s.length >= length, message });
@@ -197,7 +181,7 @@ export class NumberSchema extends RuleSchema<number, NumberSchema> {
     return typeof value === 'number' && Number.isFinite(value);
   }
   protected with(rule: Rule<number>): NumberSchema {
-    return new NumberSchema([...this.rules, rule], this.typeMessage, this.description);
+    return new NumberSchema([...this.rules, rule], this.typeMessage);
   }
   int(message = 'must be a whole number'): NumberSchema {
     return this.with({ ok: Number.isInteger, message });
@@ -222,7 +206,7 @@ class BooleanSchema extends RuleSchema<boolean, BooleanSchema> {
     return typeof value === 'boolean';
   }
   protected with(rule: Rule<boolean>): BooleanSchema {
-    return new BooleanSchema([...this.rules, rule], this.typeMessage, this.description);
+    return new BooleanSchema([...this.rules, rule], this.typeMessage);
   }
 }
 
@@ -231,7 +215,6 @@ export class ArraySchema<Out, In> extends Schema<Out[], In[]> {
     readonly item: Schema<Out, In>,
     private readonly maxItems = Infinity,
     private readonly maxMessage = '',
-    description?: string,
   ) {
     super((value, path, issues) => {
       if (!Array.isArray(value)) {
@@ -250,10 +233,10 @@ export class ArraySchema<Out, In> extends Schema<Out[], In[]> {
         else out.push(parsed);
       });
       return valid ? out : INVALID;
-    }, description);
+    });
   }
   max(count: number, message = `must have at most ${count} items`): ArraySchema<Out, In> {
-    return new ArraySchema(this.item, count, message, this.description);
+    return new ArraySchema(this.item, count, message);
   }
 }
 
@@ -287,7 +270,6 @@ export class ObjectSchema<S extends Shape> extends Schema<
   constructor(
     readonly shape: S,
     readonly strict: boolean,
-    description?: string,
   ) {
     super((value, path, issues) => {
       if (!isPlainObject(value)) {
@@ -310,7 +292,7 @@ export class ObjectSchema<S extends Shape> extends Schema<
         }
       }
       return valid ? (out as ObjectType<S, '_output'>) : INVALID;
-    }, description);
+    });
   }
 
   /** Every field optional (no defaults filled in). */
@@ -318,7 +300,7 @@ export class ObjectSchema<S extends Shape> extends Schema<
     const shape = Object.fromEntries(
       Object.entries(this.shape).map(([key, schema]) => [key, schema.optional()]),
     ) as PartialShape<S>;
-    return new ObjectSchema(shape, this.strict, this.description);
+    return new ObjectSchema(shape, this.strict);
   }
 
   /** More fields (later ones replace earlier ones of the same name). */

@@ -38,7 +38,7 @@ const INDEXED_VALUE_TYPE: Record<
 };
 
 let runtimeInstalled = false;
-/** Keeps the SDK's own logs quiet in tests (expected activity failures log as warnings; errors still show). */
+/** Keeps the SDK's own logs quiet in tests and the bench (expected activity failures log as warnings; errors still show). */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;

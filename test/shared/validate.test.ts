@@ -125,12 +125,6 @@ describe('validate', () => {
     expect(describeIssues({ issues: [{ path: [], message: 'x' }] })).toBe('(input): x');
   });
 
-  it('keeps description through describe()', () => {
-    const described = v.number().int().describe('days');
-    expect(described.description).toBe('days');
-    expect(problems(described, 1.5)).toEqual([': must be a whole number']);
-  });
-
   it('infers the shared types', () => {
     expectTypeOf<ParsedChargeInput>().toEqualTypeOf<{
       orderId: string;
