@@ -54,13 +54,40 @@ export interface ChargeResult {
   outcome: ChargeOutcome;
   paymentIntentId: string | undefined;
   attempts: number;
+  /** What the order's PaymentIntent holds (minor units): the input's, or the run failed. */
+  amount: number;
+  currency: string;
   failure?: PaymentError | undefined;
 }
 
 export interface RetryNowResult {
   accepted: boolean;
-  /** Why not, when not accepted (e.g. the charge already ended). */
+  /**
+   * The request joined an attempt that was already pending or in flight (no second attempt is
+   * made for it); `reason` says which.
+   */
+  merged?: boolean | undefined;
+  /** Why not, when not accepted (e.g. the charge already ended), or why it was merged. */
   reason?: string | undefined;
+}
+
+/** Failure types with which a chargeCustomer run fails (never retried: someone must look). */
+export const ChargeFailureType = {
+  /** The run's workflow id is not `charge:<orderId>` of its input's order. */
+  wrongWorkflowId: 'WrongWorkflowId',
+  /** The order's PaymentIntent holds another amount, currency or customer than this run asked. */
+  conflict: 'ChargeConflict',
+} as const;
+export type ChargeFailureType = (typeof ChargeFailureType)[keyof typeof ChargeFailureType];
+
+/** The details of a `ChargeConflict` failure: what Stripe holds against what the run asked. */
+export interface ChargeConflictDetails {
+  paymentIntentId: string;
+  status: string;
+  held: { amount: number; currency: string; customerId: string | undefined };
+  asked: { amount: number; currency: string; customerId: string };
+  /** The fields that differ: `amount`, `currency`, `customerId`. */
+  fields: string[];
 }
 
 /** A Stripe event about this charge (a wake-up: the workflow re-reads the intent). */
