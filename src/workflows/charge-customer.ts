@@ -815,6 +815,8 @@ export async function chargeCustomer(
       outcome,
       paymentIntentId: intent?.id ?? state.paymentIntentId,
       attempts: state.attempts,
+      amount: input.amount,
+      currency: input.currency,
       ...(outcome === ChargeOutcome.failed && { failure: state.lastError }),
     };
   }
