@@ -36,7 +36,11 @@ export interface WebhookHandlerOptions {
   /** Task queue of the billing worker (the unmatched-events workflow runs there). */
   taskQueue: string;
   unmatchedWorkflowId?: string;
-  /** Largest accepted body; default {@link DEFAULT_BODY_LIMIT_BYTES}. */
+  /**
+   * Largest accepted body; default {@link DEFAULT_BODY_LIMIT_BYTES}. A body over it, or a
+   * `Content-Length` header declaring more, gets 413. Mounted in an app, give the framework's
+   * body reader the same limit: the handler sees the body only once it has been buffered.
+   */
   bodyLimitBytes?: number;
   /** Deadline for all Temporal calls of one request; default {@link DEFAULT_DEADLINE_MS}. */
   deadlineMs?: number;
@@ -70,8 +74,16 @@ function header(headers: WebhookRequest['headers'], name: string): string | unde
   return undefined;
 }
 
-function byteLength(body: Uint8Array | string): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+/**
+ * The larger of the body's size and its declared `Content-Length`, so a mounting app refuses the
+ * requests the standalone server refuses unread (a proxy that inflated the body sends the
+ * smaller, compressed length: the real size still counts).
+ */
+function bodySize(request: WebhookRequest): number {
+  const { rawBody } = request;
+  const size = typeof rawBody === 'string' ? Buffer.byteLength(rawBody) : rawBody.byteLength;
+  const declared = Number(header(request.headers, 'content-length'));
+  return Number.isSafeInteger(declared) ? Math.max(size, declared) : size;
 }
 
 /** Summary of a route result for the response and the log (ids only). */
@@ -126,7 +138,7 @@ export function createStripeWebhookHandler(
   };
 
   async function answer(request: WebhookRequest): Promise<WebhookResponse> {
-    const size = byteLength(request.rawBody);
+    const size = bodySize(request);
     if (size > bodyLimitBytes) {
       logger.warn({ reason: RejectionReason.bodyTooLarge, size }, 'webhook rejected');
       metrics.rejected(RejectionReason.bodyTooLarge);

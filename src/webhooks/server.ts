@@ -18,7 +18,10 @@ export interface WebhookServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  /** Bodies above this get 413 without being buffered. */
+  /**
+   * Larger bodies get 413 and `Connection: close`: at once, unread and without `100 Continue`,
+   * when `Content-Length` declares more; a chunked body as soon as it grows past the limit.
+   */
   bodyLimitBytes: number;
   /** A request (headers and body) must arrive within this; default 30 s. */
   requestTimeoutMs?: number;
@@ -39,31 +42,44 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** Drained, not buffered, beyond the limit (so the client reads its 413); past this we hang up. */
-const DRAIN_FACTOR = 8;
-
 type Body =
   | { ok: true; body: Buffer }
-  | { ok: false; size: number }
+  /** Past the limit after `received` bytes: buffering stopped there. */
+  | { ok: false; received: number }
   /** The client went away or sent broken framing: nothing to answer. */
   | { ok: false; aborted: true };
 
-/** Reads the body up to `limit` bytes; a larger one is drained (up to a bound) and reported. */
+/**
+ * The body's declared size, or undefined when it is sent chunked. node's parser has already
+ * answered 400 to a malformed or contradictory `Content-Length`, so what is left is digits.
+ */
+function declaredLength(req: IncomingMessage): number | undefined {
+  const value = req.headers['content-length'];
+  return value === undefined ? undefined : Number(value);
+}
+
+/**
+ * Reads the body up to `limit` bytes. At the first chunk past it, it stops: the chunks are
+ * dropped and the request is paused, so memory stays within the limit and a sender that keeps
+ * going is held back by TCP flow control rather than read.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (size > limit * DRAIN_FACTOR) {
-        resolve({ ok: false, size });
-        req.destroy();
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
       }
-    });
-    req.on('end', () =>
-      resolve(size <= limit ? { ok: true, body: Buffer.concat(chunks) } : { ok: false, size }),
-    );
+      req.off('data', onData);
+      req.pause();
+      chunks.length = 0;
+      resolve({ ok: false, received: size });
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve({ ok: true, body: Buffer.concat(chunks) }));
     req.on('error', () => resolve({ ok: false, aborted: true }));
   });
 }
@@ -93,7 +109,34 @@ export async function startWebhookServer({
   metrics,
   logger,
 }: WebhookServerOptions): Promise<WebhookServer> {
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers 413 and lets node close the connection once the answer is flushed (`Connection:
+   * close`): the client reads it, and the rest of the body, however long, is neither buffered
+   * nor waited for.
+   */
+  function refuseTooLarge(
+    res: ServerResponse,
+    started: number,
+    size: { contentLength: number } | { received: number },
+  ): void {
+    metrics?.received();
+    metrics?.rejected(RejectionReason.bodyTooLarge);
+    metrics?.answered(413, (performance.now() - started) / 1000);
+    logger?.warn({ reason: RejectionReason.bodyTooLarge, ...size }, 'webhook rejected');
+    sendJson(
+      res,
+      413,
+      { error: RejectionReason.bodyTooLarge, message: `the limit is ${bodyLimitBytes} bytes` },
+      { connection: 'close' },
+    );
+  }
+
+  /** `expectsContinue`: the client waits for `100 Continue` before it sends the body. */
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     logger?.debug?.({ req: { method: req.method, path, headers: req.headers } }, 'request');
     if (path === METRICS_PATH && metrics) {
@@ -113,31 +156,26 @@ export async function startWebhookServer({
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'POST' });
     const started = performance.now();
+    const contentLength = declaredLength(req);
+    if (contentLength !== undefined && contentLength > bodyLimitBytes)
+      return refuseTooLarge(res, started, { contentLength });
+    // Only now: a final answer without it (the 413 above, 404, 405) says the body is not
+    // wanted, and node closes the connection after that answer (RFC 9110, 10.1.1).
+    if (expectsContinue) res.writeContinue();
     const body = await readBody(req, bodyLimitBytes);
     if ('aborted' in body) {
       res.destroy();
       return;
     }
-    if (!body.ok) {
-      metrics?.received();
-      metrics?.rejected(RejectionReason.bodyTooLarge);
-      metrics?.answered(413, (performance.now() - started) / 1000);
-      logger?.warn({ reason: RejectionReason.bodyTooLarge, size: body.size }, 'webhook rejected');
-      return sendJson(
-        res,
-        413,
-        { error: 'body_too_large', message: `the limit is ${bodyLimitBytes} bytes` },
-        { connection: 'close' },
-      );
-    }
+    if (!body.ok) return refuseTooLarge(res, started, { received: body.received });
     send(res, await handler({ rawBody: body.body, headers: req.headers }));
   }
 
   // Requests still being handled, also those whose client went away: close() waits for them,
   // so no Temporal call outlives the receiver (and its client connection).
   const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
-    const handled = serve(req, res).catch((error: unknown) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    const handled = serve(req, res, expectsContinue).catch((error: unknown) => {
       // Only a bug lands here (the handler answers every Temporal failure itself).
       if (logger) logger.error({ err: error }, 'webhook receiver: unexpected error');
       else console.error('webhook receiver: unexpected error', error);
@@ -146,7 +184,13 @@ export async function startWebhookServer({
     });
     inFlight.add(handled);
     void handled.finally(() => inFlight.delete(handled));
-  });
+  };
+  const server = createServer((req, res) => onRequest(req, res, false));
+  // With a listener here node no longer answers `Expect: 100-continue` by itself, so serve()
+  // decides: 100 for a body it will read, a final answer (413) for one it refuses.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+    onRequest(req, res, true),
+  );
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = Math.min(10_000, requestTimeoutMs);
   await new Promise<void>((resolve, reject) => {
