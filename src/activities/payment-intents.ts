@@ -1,8 +1,10 @@
 // PaymentIntent activities: all Stripe I/O of a charge. Every mutating call sends the key the
 // workflow derived (visible in history); every Stripe error goes through the one outcome table.
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type Stripe from 'stripe';
-import type { PaymentIntentSnapshot } from '../shared/payment-intent.js';
+import { IntentStatus, type PaymentIntentSnapshot } from '../shared/payment-intent.js';
+import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
 import { toSnapshot } from './snapshot.js';
 import { toActivityFailure } from './stripe-errors.js';
 
@@ -23,6 +25,22 @@ export interface CreatePaymentIntentInput {
    * given. Absent (an input scheduled before this field existed): list them all.
    */
   lookFirst?: false | { createdSince?: number | undefined } | undefined;
+  /**
+   * Look the order's intent up first with Stripe Search on `metadata['order_id']` (one request,
+   * however many intents the customer has), and again when Stripe answers that the key was used
+   * with other parameters. Search is eventually consistent (Stripe: searchable "in under 1
+   * minute"); the create key covers the first 24 h, so between them every age is covered.
+   */
+  searchFirst?: boolean | undefined;
+}
+
+/** The failure type of a create whose key Stripe knows but whose intent Search does not show yet. */
+export const NOT_YET_SEARCHABLE = 'OrderIntentNotYetSearchable';
+
+/** A PaymentMethod as far as a charge needs it: whose it is. `null` customer: attached to none. */
+export interface PaymentMethodOwner {
+  id: string;
+  customerId: string | null;
 }
 
 export interface ConfirmPaymentIntentInput {
@@ -63,8 +81,62 @@ async function stripeCall<T>(call: () => Promise<T>, { readOnly = false } = {}):
   }
 }
 
+/** How much an intent tells about the order's money: the one with money moved or moving wins. */
+const ADOPTION_RANK: Record<string, number> = {
+  [IntentStatus.succeeded]: 0,
+  [IntentStatus.processing]: 1,
+  [IntentStatus.requiresCapture]: 2,
+  [IntentStatus.requiresAction]: 3,
+  [IntentStatus.requiresConfirmation]: 4,
+  [IntentStatus.requiresPaymentMethod]: 4,
+  [IntentStatus.canceled]: 5,
+};
+
+/**
+ * Of the intents Stripe holds for one order, the one a run adopts: money moved or moving
+ * first, then an open one, then a canceled one; the newest within a rank. Normally there is
+ * exactly one; more exist only from before the workflow checked its own id.
+ */
+export function pickOrderIntent<T extends { status: string; created: number }>(
+  intents: readonly T[],
+): T | undefined {
+  const rank = (i: T) => ADOPTION_RANK[i.status] ?? 4;
+  return [...intents].sort((a, b) => rank(a) - rank(b) || b.created - a.created)[0];
+}
+
+/** Stripe's search-query string literal: quotes and backslashes escaped. */
+function searchLiteral(value: string): string {
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+function failureCode(error: unknown): { type: string; info: StripeErrorInfo } | undefined {
+  if (!(error instanceof ApplicationFailure) || !error.type) return undefined;
+  return { type: error.type, info: (error.details?.[0] ?? {}) as StripeErrorInfo };
+}
+
 /** PaymentIntent activities over an injected Stripe client (no module mocking in tests). */
 export function createPaymentIntentActivities(stripe: Stripe) {
+  /**
+   * The order's intent by Stripe Search, re-read by id: Search may lag and may show a stale
+   * status, a retrieve does not. `null` when Search shows none (yet).
+   */
+  const findOrderIntent = (orderId: string) =>
+    stripeCall(
+      async () => {
+        const found = await stripe.paymentIntents.search({
+          query: `metadata['order_id']:${searchLiteral(orderId)}`,
+          limit: 10,
+        });
+        const ids = found.data.filter((i) => i.metadata?.order_id === orderId).map((i) => i.id);
+        if (ids.length === 0) return null;
+        const fresh = await Promise.all(ids.map((id) => stripe.paymentIntents.retrieve(id)));
+        const chosen = pickOrderIntent(fresh);
+        return chosen ? toSnapshot(chosen) : null;
+      },
+      { readOnly: true },
+    );
+
+
   /** The customer's intent tagged with `workflowId`, via list (strongly consistent, unlike search). */
   const findForWorkflow = (input: FindPaymentIntentInput) =>
     stripeCall(
@@ -81,6 +153,11 @@ export function createPaymentIntentActivities(stripe: Stripe) {
       { readOnly: true },
     );
 
+  const retrieve = async (paymentIntentId: string): Promise<PaymentIntentSnapshot> =>
+    toSnapshot(
+      await stripeCall(() => stripe.paymentIntents.retrieve(paymentIntentId), { readOnly: true }),
+    );
+
   return {
     /** Creates the order's PaymentIntent, unconfirmed, tagged with the workflow and order ids. */
     async createPaymentIntent(input: CreatePaymentIntentInput): Promise<PaymentIntentSnapshot> {
@@ -90,26 +167,56 @@ export function createPaymentIntentActivities(stripe: Stripe) {
       // the workflow asks to look first, and an intent tagged with this workflow is returned
       // instead of creating another. A fresh chain's first create does not look: listing costs
       // one request per 100 of the customer's intents.
-      const { lookFirst } = input;
+      //
+      // Every run of a released workflow also searches first (`searchFirst`): a restart of the
+      // order more than 24 h after its create (the key is pruned) finds the order's intent by
+      // its `order_id`, which Search shows by then. The workflow compares what it finds with
+      // its input and adopts it, or fails loudly.
+      const { lookFirst, searchFirst } = input;
+      if (searchFirst) {
+        const found = await findOrderIntent(input.orderId);
+        if (found) return found;
+      }
       if (lookFirst !== false) {
         const existing = await findForWorkflow({ ...input, createdSince: lookFirst?.createdSince });
         if (existing) return existing;
       }
-      const intent = await stripeCall(() =>
-        stripe.paymentIntents.create(
-          {
-            amount: input.amount,
-            currency: input.currency,
-            customer: input.customerId,
-            ...(input.paymentMethodId && { payment_method: input.paymentMethodId }),
-            ...(input.description && { description: input.description }),
-            metadata: { ...input.metadata, workflow_id: input.workflowId, order_id: input.orderId },
-            confirm: false,
-          },
-          { idempotencyKey: input.idempotencyKey },
-        ),
-      );
-      return toSnapshot(intent);
+      try {
+        const intent = await stripeCall(() =>
+          stripe.paymentIntents.create(
+            {
+              amount: input.amount,
+              currency: input.currency,
+              customer: input.customerId,
+              ...(input.paymentMethodId && { payment_method: input.paymentMethodId }),
+              ...(input.description && { description: input.description }),
+              metadata: {
+                ...input.metadata,
+                workflow_id: input.workflowId,
+                order_id: input.orderId,
+              },
+              confirm: false,
+            },
+            { idempotencyKey: input.idempotencyKey },
+          ),
+        );
+        // A replay answers with the intent as it was when it was created: read it as it is now.
+        if (intent.lastResponse?.headers?.['idempotent-replayed'] === 'true')
+          return await retrieve(intent.id);
+        return toSnapshot(intent);
+      } catch (error) {
+        if (!searchFirst || failureCode(error)?.type !== StripeFailureType.idempotency) throw error;
+        // The order's key was used with other parameters (another run asked another amount, or
+        // another method): the order's intent exists. Search shows it within about a minute;
+        // until then this is retried (same key, no side effect), and the workflow compares.
+        const found = await findOrderIntent(input.orderId);
+        if (found) return found;
+        throw ApplicationFailure.create({
+          type: NOT_YET_SEARCHABLE,
+          message: `Stripe holds key ${input.idempotencyKey} with other parameters; waiting for Search to show order ${input.orderId}'s PaymentIntent`,
+          cause: error as Error,
+        });
+      }
     },
 
     /** Confirms the intent off-session (the customer is not present), optionally with a new method. */
@@ -128,10 +235,27 @@ export function createPaymentIntentActivities(stripe: Stripe) {
     },
 
     /** Reads the intent: the truth the workflow reconciles against. Not mutating, no key. */
-    async retrievePaymentIntent(paymentIntentId: string): Promise<PaymentIntentSnapshot> {
-      return toSnapshot(
-        await stripeCall(() => stripe.paymentIntents.retrieve(paymentIntentId), { readOnly: true }),
-      );
+    retrievePaymentIntent: retrieve,
+
+    /**
+     * Whose a PaymentMethod is, as Stripe has it; `null` when Stripe has no such method. What a
+     * signal or an update names is checked with this before the charge uses it (invariant 4).
+     */
+    async retrievePaymentMethod(paymentMethodId: string): Promise<PaymentMethodOwner | null> {
+      try {
+        const method = await stripeCall(() => stripe.paymentMethods.retrieve(paymentMethodId), {
+          readOnly: true,
+        });
+        const customer = method.customer;
+        return {
+          id: method.id,
+          customerId: (typeof customer === 'string' ? customer : customer?.id) ?? null,
+        };
+      } catch (error) {
+        // "No such PaymentMethod" is an answer about the claim, not a failure of the charge.
+        if (failureCode(error)?.info.code === 'resource_missing') return null;
+        throw error;
+      }
     },
 
     /** Cancels the intent (only possible while no money has moved). */

@@ -5,11 +5,15 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   condition,
   continueAsNew,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -30,6 +34,7 @@ import {
   NO_PAYMENT_METHOD,
   type DunningPolicy,
 } from '../shared/dunning.js';
+import { orderIdFromWorkflowId, chargeWorkflowId } from '../shared/ids.js';
 import { NotificationKind } from '../shared/notifications.js';
 import {
   cancelSchema,
@@ -51,14 +56,17 @@ import {
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
 import { deriveIdempotencyKey, KeyOperation, notificationId } from './idempotency-key.js';
 import {
+  ChargeFailureType,
   ChargeOutcome,
   ChargeState,
   cancelSignal,
+  type ChargeConflictDetails,
   retryNowUpdate,
   statusQuery,
   stripeEventSignal,
   type ChargeResult,
   type ChargeStatus,
+  type RetryNowResult,
 } from './messages.js';
 
 /** Namespaces every idempotency key this workflow derives. */
@@ -90,6 +98,25 @@ export const PAYMENT_METHOD_EVENTS: ReadonlySet<string> = new Set([
 ]);
 const DAY_MS = 24 * 3600 * 1000;
 const CAP_MARGIN_MS = 3600 * 1000;
+
+/**
+ * The patch that marks runs with this release's defences against callers that bypass the
+ * client (identity check, search before create, run-scoped keys, checked payment methods,
+ * merged retries, interruptible confirms, signal-flood continue-as-new). Runs recorded before it
+ * replay exactly as they ran.
+ */
+export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
+/**
+ * Signals (of any name, valid or not) one run takes before it continues as new. Temporal refuses
+ * signals past 10,000 per run (`history.maximumSignalsPerExecution`), and does not count them
+ * in `continueAsNewSuggested` (temporalio/temporal#10941): far below that limit, so a flood
+ * never leaves cancel and webhooks refused while the charge sleeps.
+ */
+export const SIGNALS_PER_RUN = 1_000;
+/** Junk signals logged per run; the rest are only counted (a flood must not flood the logs). */
+const JUNK_LOGGED_PER_RUN = 10;
+/** Operations whose keys are scoped to the run (see `key`). */
+const RUN_SCOPED: ReadonlySet<KeyOperation> = new Set([KeyOperation.confirm, KeyOperation.cancel]);
 
 // Mutating calls: Temporal retries them with the same key, and gives up well inside Stripe's
 // 24 h key retention (invariant 3); the workflow then reconciles and moves to a new key.
@@ -151,6 +178,10 @@ export interface CarriedState {
   /** Methods Stripe refused outright (e.g. detached): never tried again. */
   unusableMethodIds: string[];
   campaign: CampaignState | undefined;
+  /** An attempt was asked for (retryNow, a new method) when the run continued as new. */
+  retryRequested?: boolean | undefined;
+  /** A new-method event not yet looked at when the run continued as new. */
+  methodEvent?: { type: string; objectId: string } | undefined;
 }
 
 function initialState(input: ChargeInput): CarriedState {
@@ -227,14 +258,17 @@ const CLOCK_SKEW_SECONDS = 3600;
  * already made (see `createPaymentIntent`). A fresh chain's first key needs no look: the key
  * returns the same intent for 24 h, and no other run used it. After an ambiguous create (a
  * later key) the intent may exist under the earlier key: look among the intents created since
- * this run started. A reset or continued run may follow a create more than 24 h old, whose key
- * Stripe pruned: look among all of the customer's intents.
+ * this run started. Before the exactly-once patch, a reset or continued run listed all of the
+ * customer's intents (its create may be more than 24 h old, its key pruned); released runs find
+ * such an intent with Stripe Search instead (`searchFirst`).
  */
-function lookFirstForCreate(sequence: number): false | { createdSince?: number } {
+function lookFirstForCreate(sequence: number, v2: boolean): false | { createdSince?: number } {
   const info = workflowInfo();
   const firstRun =
     info.runId === info.firstExecutionRunId && info.runId === info.originalExecutionRunId;
-  if (!firstRun) return {};
+  // Released runs search by order id first (one request), which finds an intent from any
+  // earlier run or key; only the fresh intent of this run's own ambiguous create needs a list.
+  if (!firstRun && !v2) return {};
   if (sequence === 0) return false;
   return { createdSince: Math.floor(info.runStartTime.getTime() / 1000) - CLOCK_SKEW_SECONDS };
 }
@@ -258,19 +292,39 @@ export async function chargeCustomer(
   }
   const input = parsed.data;
   const policy = resolvePolicy(input);
-  const { workflowId } = workflowInfo();
+  const { workflowId, runId } = workflowInfo();
+  const v2 = patched(EXACTLY_ONCE_PATCH);
+  if (v2 && orderIdFromWorkflowId(workflowId) !== input.orderId) {
+    // One order, one workflow id: a run under another id could make a second intent.
+    throw ApplicationFailure.create({
+      type: ChargeFailureType.wrongWorkflowId,
+      message: `chargeCustomer for order ${input.orderId} must run as workflow id "${chargeWorkflowId(input.orderId)}", not "${workflowId}"`,
+      nonRetryable: true,
+    });
+  }
   const state: CarriedState = carried ?? initialState(input);
 
   // ---- what the handlers record (no I/O in handlers: the main body acts on it) ----
   let dirty = false; // a Stripe event about the intent arrived since the last read
-  let methodEvent: { type: string; objectId: string } | undefined; // the customer's methods changed
-  let retryRequested = false; // retryNow, a new method, or a scheduled attempt that is due
+  let methodEvent: { type: string; objectId: string } | undefined = state.methodEvent; // the customer's methods changed
+  state.methodEvent = undefined;
+  let retryRequested = state.retryRequested ?? false; // retryNow, a new method, or a scheduled attempt that is due
+  state.retryRequested = undefined;
   let finished = false;
+  let confirmInFlight = false; // a confirm's answer is outstanding: retry requests merge into it
+  let checkingMethod: string | undefined; // a retryNow's method being checked with Stripe
+  let signalsThisRun = 0; // every signal this run took, of any name, valid or not
   const status: ChargeStatus = {
     state: ChargeState.creating,
     attempt: state.attempts,
     paymentIntentId: state.paymentIntentId,
-    events: { received: 0, duplicates: 0 },
+    events: { received: 0, duplicates: 0, ignored: 0 },
+  };
+  /** The run took so many signals that it must continue as new, whatever it is waiting for. */
+  const flooded = () => v2 && signalsThisRun >= SIGNALS_PER_RUN;
+  const ignored = (what: string, fields: Record<string, unknown>) => {
+    status.events.ignored = (status.events.ignored ?? 0) + 1;
+    if (status.events.ignored <= JUNK_LOGGED_PER_RUN) log.warn(what, fields);
   };
 
   setHandler(statusQuery, () => ({
@@ -284,9 +338,10 @@ export async function chargeCustomer(
     },
   }));
   setHandler(stripeEventSignal, (event) => {
+    signalsThisRun++;
     const valid = stripeEventSignalSchema.safeParse(event);
     if (!valid.success) {
-      log.warn('stripeEvent signal rejected', { problem: describeIssues(valid.error) });
+      ignored('stripeEvent signal rejected', { problem: describeIssues(valid.error) });
       return;
     }
     if (state.seenEventIds.includes(valid.data.id)) {
@@ -300,21 +355,41 @@ export async function chargeCustomer(
     else if (!NO_NEWS.has(`${status.state}:${valid.data.type}`)) dirty = true;
   });
   setHandler(cancelSignal, (payload) => {
+    signalsThisRun++;
     // Anyone can signal (e.g. `temporal workflow signal` with no input): junk is logged, not fatal.
     const valid = cancelSchema.safeParse(payload);
     if (!valid.success) {
-      log.warn('cancel signal rejected', { problem: describeIssues(valid.error) });
+      ignored('cancel signal rejected', { problem: describeIssues(valid.error) });
       return;
     }
     state.cancelReason ??= valid.data.reason;
   });
+  if (v2) {
+    // Signals of other names would be buffered by the SDK for a handler that never comes, and
+    // still count against Temporal's per-run limit: count them and let them go.
+    setDefaultSignalHandler((signalName) => {
+      signalsThisRun++;
+      ignored('signal of an unknown name ignored', { signalName });
+    });
+  }
   setHandler(
     retryNowUpdate,
-    ({ paymentMethodId }) => {
+    async ({ paymentMethodId }): Promise<RetryNowResult> => {
       if (finished)
         return { accepted: false, reason: `the charge already ended (${status.state})` };
       if (status.state === ChargeState.processing) {
         return { accepted: false, reason: 'a payment is processing; it cannot be retried' };
+      }
+      // At most one requested attempt is pending: a storm of requests makes one attempt, and
+      // each decline is handled before the next (the campaign counts every failure once).
+      const pending = v2 && pendingAttempt();
+      if (pending) {
+        return paymentMethodId && paymentMethodId !== (checkingMethod ?? state.paymentMethodId)
+          ? {
+              accepted: false,
+              reason: `${pending}; ask again with ${paymentMethodId} after its answer`,
+            }
+          : { accepted: true, merged: true, reason: `merged: ${pending}` };
       }
       const capFreeAt = nextAttemptAllowedAt();
       if (capFreeAt > Date.now()) {
@@ -335,6 +410,16 @@ export async function chargeCustomer(
           reason: `the last decline (${state.lastError?.declineCode ?? state.lastError?.code}) needs a new payment method: pass paymentMethodId`,
         };
       }
+      if (v2 && paymentMethodId) {
+        // A method named by a caller is checked with Stripe before it is used (invariant 4).
+        checkingMethod = paymentMethodId;
+        const problem = await checkPaymentMethod(paymentMethodId, 'retryNow', {
+          unattached: true,
+        }).finally(() => (checkingMethod = undefined));
+        if (problem) return { accepted: false, reason: problem };
+        if (finished)
+          return { accepted: false, reason: `the charge already ended (${status.state})` };
+      }
       if (paymentMethodId) state.paymentMethodId = paymentMethodId;
       retryRequested = true;
       return { accepted: true };
@@ -347,6 +432,36 @@ export async function chargeCustomer(
       },
     },
   );
+
+  /** Why a new attempt cannot be asked for now (one is pending or in flight), if so. */
+  function pendingAttempt(): string | undefined {
+    if (checkingMethod) return `a retry with ${checkingMethod} is being checked with Stripe`;
+    if (confirmInFlight) return `attempt ${state.attempts} is in flight`;
+    if (retryRequested) return `attempt ${state.attempts + 1} is already pending`;
+    return undefined;
+  }
+
+  /**
+   * Checks with Stripe that a payment method named by a signal or an update can be charged to
+   * this customer: it exists and is attached to them (or, for a caller's retryNow, to nobody
+   * yet, which Stripe lets an off-session confirm use once). The problem, or `undefined`.
+   */
+  async function checkPaymentMethod(
+    paymentMethodId: string,
+    from: string,
+    { unattached = false } = {},
+  ): Promise<string | undefined> {
+    const owner = await acts.retrievePaymentMethod.executeWithOptions(
+      { ...reading, summary: `check ${paymentMethodId} (from ${from}) with Stripe` },
+      [paymentMethodId],
+    );
+    if (!owner) return `Stripe has no payment method ${paymentMethodId}`;
+    if (owner.customerId === input.customerId) return undefined;
+    if (owner.customerId === null && unattached) return undefined;
+    return owner.customerId === null
+      ? `${paymentMethodId} is not attached to customer ${input.customerId}`
+      : `${paymentMethodId} belongs to another customer, not ${input.customerId}`;
+  }
 
   // ---- observability: one upsert per state change, of only what changed ----
   function setState(next: ChargeState, nextAttemptAt?: Date): void {
@@ -377,6 +492,10 @@ export async function chargeCustomer(
     return deriveIdempotencyKey({
       prefix: IDEMPOTENCY_KEY_PREFIX,
       workflowId,
+      // A confirm or cancel key belongs to this run: a restarted, reset or continued run reads
+      // the intent first and never replays an earlier run's answers (or trips over its other
+      // parameters). The create key stays the order's, so it finds the order's intent for 24 h.
+      scope: v2 && RUN_SCOPED.has(operation) ? runId : undefined,
       operation,
       sequence: state.sequences[operation],
     });
@@ -394,7 +513,7 @@ export async function chargeCustomer(
     done: () => boolean,
     summary: string,
   ): Promise<boolean> {
-    return condition(done, Math.max(1, untilMs - Date.now()), { summary });
+    return condition(() => done() || flooded(), Math.max(1, untilMs - Date.now()), { summary });
   }
 
   // ---- phase 1: the order's one PaymentIntent. Survives a lost create response (same key
@@ -421,7 +540,8 @@ export async function chargeCustomer(
               paymentMethodId: input.paymentMethodId,
               description: input.description,
               metadata: input.metadata,
-              lookFirst: lookFirstForCreate(state.sequences.create),
+              lookFirst: lookFirstForCreate(state.sequences.create, v2),
+              ...(v2 && { searchFirst: true }),
             },
           ],
         );
@@ -485,7 +605,8 @@ export async function chargeCustomer(
 
   // ---- phase 2: one confirm attempt. A decline is definitive (next key); a 5xx or timeout is
   // reconciled by reading the intent, and the next key is used only after that read. ----
-  async function confirm(intentId: string): Promise<PaymentIntentSnapshot> {
+  async function confirm(current: PaymentIntentSnapshot): Promise<PaymentIntentSnapshot> {
+    const intentId = current.id;
     const allowedAt = nextAttemptAllowedAt();
     if (allowedAt > Date.now()) {
       // The cap (below the card networks' limit) holds even when the schedule would exceed it.
@@ -496,23 +617,42 @@ export async function chargeCustomer(
         `dunning: attempt ${state.attempts + 1} waits for the ${policy.maxAttemptsPer30Days}-in-30-days cap`,
       );
       if (state.cancelReason !== undefined) return read(intentId, 'canceled while capped');
+      if (nextAttemptAllowedAt() > Date.now()) {
+        // Woken to continue as new: the attempt stays asked for, in the next run.
+        retryRequested = true;
+        return current;
+      }
     }
     state.attempts++;
     state.attemptTimes.push(Date.now());
     setState(ChargeState.confirming);
     const idempotencyKey = key(KeyOperation.confirm);
-    try {
-      const intent = await acts.confirmPaymentIntent.executeWithOptions(
+    const call = () =>
+      acts.confirmPaymentIntent.executeWithOptions(
         {
           ...mutating,
           summary: `confirm attempt ${state.attempts} off-session (key …/confirm/${state.sequences.confirm})`,
         },
         [{ idempotencyKey, paymentIntentId: intentId, paymentMethodId: state.paymentMethodId }],
       );
+    confirmInFlight = true;
+    try {
+      const intent = await (v2 ? untilCanceled(call) : call());
       state.sequences.confirm++; // a definitive, stored answer
       uncertain = 0;
       return intent;
     } catch (error) {
+      if (isCancellation(error)) {
+        // A cancel stopped the attempt before its answer (e.g. while 429s were being retried):
+        // its key is never sent again; what it did, if anything, shows in the intent.
+        state.sequences.confirm++;
+        setState(ChargeState.reconciling);
+        const intent = await read(intentId, 'reconcile a confirm stopped by cancel');
+        const declined =
+          intent.lastPaymentError && declineFingerprint(intent) !== state.lastDeclineFingerprint;
+        if (!MOVED.has(intent.status) && !declined) notAnAttempt();
+        return intent;
+      }
       const failure = stripeFailure(error);
       if (failure?.type === StripeFailureType.declined) {
         state.sequences.confirm++; // Stripe cached the decline under the key: never reuse it
@@ -551,7 +691,22 @@ export async function chargeCustomer(
       await backoff(uncertain++);
       retryRequested = true;
       return intent;
+    } finally {
+      confirmInFlight = false;
     }
+  }
+
+  /**
+   * Runs a Stripe call that a cancel interrupts: the activity is canceled (Temporal schedules
+   * no further retries of it) and the call rejects with a cancellation, so the caller reconciles.
+   */
+  async function untilCanceled<T>(call: () => Promise<T>): Promise<T> {
+    const scope = new CancellationScope();
+    let settled = false;
+    const running = scope.run(call).finally(() => (settled = true));
+    await condition(() => settled || state.cancelReason !== undefined);
+    if (!settled) scope.cancel();
+    return running;
   }
 
   // ---- phase 3: wait for Stripe to finish (processing, authentication). A webhook wakes the
@@ -713,6 +868,16 @@ export async function chargeCustomer(
     )
       return;
     if (nextAttemptAllowedAt() > Date.now()) return; // the cap holds; the schedule will get there
+    if (v2 && candidate === event.objectId) {
+      // The method named in the signal is a claim (anyone can signal): it is used only if Stripe
+      // shows it attached to this customer. A bad one changes nothing.
+      const problem = await checkPaymentMethod(candidate, event.type);
+      if (problem) {
+        ignored('payment method from a signal not used', { problem });
+        return;
+      }
+    }
+    if (v2 && pendingAttempt()) return; // a requested attempt already comes
     state.paymentMethodId = candidate;
     retryRequested = true;
   }
@@ -802,6 +967,32 @@ export async function chargeCustomer(
     return next;
   }
 
+  /**
+   * The intent found for the order must be the one this run was asked for: another amount,
+   * currency or customer fails loudly with what Stripe holds, and nothing is charged.
+   */
+  function assertOrderIntent(found: PaymentIntentSnapshot): void {
+    const fields = [
+      found.amount !== input.amount && 'amount',
+      found.currency !== input.currency && 'currency',
+      found.customerId !== input.customerId && 'customerId',
+    ].filter((f): f is string => f !== false);
+    if (fields.length === 0) return;
+    const details: ChargeConflictDetails = {
+      paymentIntentId: found.id,
+      status: found.status,
+      held: { amount: found.amount, currency: found.currency, customerId: found.customerId },
+      asked: { amount: input.amount, currency: input.currency, customerId: input.customerId },
+      fields,
+    };
+    throw ApplicationFailure.create({
+      type: ChargeFailureType.conflict,
+      message: `order ${input.orderId}: ${found.id} has ${found.amount} ${found.currency} for ${found.customerId ?? 'no customer'}, ${found.status}; this run asked ${input.amount} ${input.currency} for ${input.customerId} (${fields.join(', ')} differ)`,
+      nonRetryable: true,
+      details: [details],
+    });
+  }
+
   function finish(outcome: ChargeOutcome, intent: PaymentIntentSnapshot | undefined): ChargeResult {
     finished = true;
     setState(
@@ -823,19 +1014,26 @@ export async function chargeCustomer(
 
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength > policy.continueAsNewAfterEvents;
+    return (
+      info.continueAsNewSuggested ||
+      info.historyLength > policy.continueAsNewAfterEvents ||
+      flooded()
+    );
   }
 
   // ---- the state machine: act on the intent's real state until it is final ----
   let uncertain = 0; // consecutive ambiguous answers, for backoff
   let cancelUncertain = 0;
   let intent = await ensureIntent();
+  if (v2) assertOrderIntent(intent);
   state.paymentIntentId = intent.id;
   for (;;) {
     // Only between steps with nothing pending: a retry, a new method or an unread event that a
-    // handler recorded is acted on first (those flags are not carried to the next run).
-    if (shouldContinueAsNew() && !retryRequested && !methodEvent && !dirty) {
+    // handler recorded is acted on first. A flooded run goes at once: the next run re-reads the
+    // intent anyway, and takes over a requested retry and a new-method event.
+    if (flooded() || (shouldContinueAsNew() && !retryRequested && !methodEvent && !dirty)) {
       await condition(allHandlersFinished);
+      if (v2) Object.assign(state, { retryRequested, methodEvent });
       return continueAsNew<typeof chargeCustomer>(input, state);
     }
     switch (intent.status) {
@@ -859,13 +1057,21 @@ export async function chargeCustomer(
         break;
     }
     const declined = intent.lastPaymentError !== undefined && state.attempts > 0;
+    const unhandledDecline =
+      declined &&
+      intent.status !== IntentStatus.requiresAction &&
+      state.campaign?.handledAttempt !== state.attempts;
     if (state.cancelReason !== undefined) {
       intent = await cancelIntent(intent);
+    } else if (v2 && unhandledDecline) {
+      // Every decline is counted and told before anything else happens, even with a retry
+      // already asked for: the next loop makes that attempt.
+      await onDecline(intent);
     } else if (retryRequested || (!declined && intent.status !== IntentStatus.requiresAction)) {
       // An attempt: the first one, or one asked for (retryNow, a new method, the schedule).
       retryRequested = false;
       intent = (await ensurePaymentMethod())
-        ? await confirm(intent.id)
+        ? await confirm(intent)
         : await awaitPaymentMethod(intent);
     } else if (intent.status === IntentStatus.requiresAction) {
       intent = await awaitAuthentication(intent);

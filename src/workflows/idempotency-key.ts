@@ -22,19 +22,25 @@ export interface KeyParts {
   prefix: string;
   /** The charge workflow id, `charge:<orderId>`. */
   workflowId: string;
+  /**
+   * Narrows the key to one run (its run id) for requests that must never be replayed into
+   * another run: a new run reads the intent first and takes fresh keys. No `/`.
+   */
+  scope?: string | undefined;
   operation: KeyOperation;
   /** Advances only after the previous request reached a definitive answer or was reconciled. */
   sequence: number;
 }
 
 /**
- * `prefix/workflowId/operation/sequence`, at most 255 characters. A workflow id so long that the
+ * `prefix/workflowId[/scope]/operation/sequence`, at most 255 characters. A workflow id so long that the
  * key would exceed the limit is shortened to its head plus a hash of the whole id, which keeps
  * the key deterministic and distinct. Throws on a prefix with `/`, or a bad sequence.
  */
 export function deriveIdempotencyKey({
   prefix,
   workflowId,
+  scope,
   operation,
   sequence,
 }: KeyParts): string {
@@ -46,7 +52,12 @@ export function deriveIdempotencyKey({
   if (!Number.isSafeInteger(sequence) || sequence < 0) {
     throw new TypeError(`idempotency key sequence must be a whole number ≥ 0, got ${sequence}`);
   }
-  const tail = `/${operation}/${sequence}`;
+  if (scope !== undefined && (scope === '' || scope.includes('/'))) {
+    throw new TypeError(
+      `idempotency key scope must be non-empty and contain no '/', got ${JSON.stringify(scope)}`,
+    );
+  }
+  const tail = `${scope === undefined ? '' : `/${scope}`}/${operation}/${sequence}`;
   const room = MAX_IDEMPOTENCY_KEY_LENGTH - prefix.length - 1 - tail.length;
   if (room < 20)
     throw new TypeError(`idempotency key prefix is too long (${prefix.length} characters)`);

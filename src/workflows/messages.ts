@@ -35,8 +35,11 @@ export interface ChargeStatus {
   /** ISO time of the next scheduled attempt or re-read, while waiting. */
   nextAttemptAt?: string | undefined;
   lastError?: PaymentError | undefined;
-  /** Stripe events signalled to this run: distinct ones, and duplicates ignored. */
-  events: { received: number; duplicates: number };
+  /**
+   * Stripe events signalled to this run: distinct ones, duplicates ignored, and signals ignored
+   * as junk (invalid payloads, unknown signal names, methods Stripe does not confirm).
+   */
+  events: { received: number; duplicates: number; ignored?: number | undefined };
   /** The dunning campaign, once a payment failed. */
   campaign?: CampaignStatus | undefined;
 }

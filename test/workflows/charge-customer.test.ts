@@ -19,6 +19,7 @@ import {
 } from '../helpers/temporal.js';
 import {
   createFakeStripe,
+  unscopedKey,
   type ConfirmScript,
   type FakeOptions,
   type FakeStripe,
@@ -95,7 +96,7 @@ async function until(
 }
 
 const keys = (fake: FakeStripe, name: string) =>
-  fake.calls.filter((c) => c.name === name).map((c) => c.key);
+  fake.calls.filter((c) => c.name === name).map(unscopedKey);
 const event = (id: string, objectId = 'pi_fake_1') => ({
   id,
   type: 'payment_intent.succeeded',
@@ -107,9 +108,18 @@ describe('chargeCustomer', () => {
   it('charges a good card once, with keys derived from the workflow id', async () => {
     const { result, fake, input } = await charge([{ kind: 'succeed' }]);
     const wf = chargeWorkflowId(input.orderId);
-    expect(result).toEqual({ outcome: 'succeeded', paymentIntentId: 'pi_fake_1', attempts: 1 });
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      paymentIntentId: 'pi_fake_1',
+      attempts: 1,
+      amount: input.amount,
+      currency: input.currency,
+    });
     expect(keys(fake, 'create')).toEqual([`db/${wf}/create/0`]);
     expect(keys(fake, 'confirm')).toEqual([`db/${wf}/confirm/0`]);
+    // The confirm key names the run that sent it; the create key is the order's alone.
+    const confirmCall = fake.calls.find((c) => c.name === 'confirm')!;
+    expect(confirmCall.key).toBe(`db/${wf}/${confirmCall.runId}/confirm/0`);
     expect(fake.charges()).toBe(1);
   });
 
@@ -182,7 +192,7 @@ describe('chargeCustomer', () => {
         await handle.workflow.signal(stripeEventSignal, event('evt_c'));
       },
     );
-    expect(status?.events).toEqual({ received: 2, duplicates: 4 });
+    expect(status?.events).toEqual({ received: 2, duplicates: 4, ignored: 0 });
     expect(status?.state).toBe('processing'); // the events said "succeeded"; Stripe did not, yet
     expect(result.outcome).toBe('succeeded');
     expect(fake.charges()).toBe(1);
@@ -262,7 +272,7 @@ describe('chargeCustomer', () => {
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
     expect(
-      fake.calls.filter((c) => c.name === 'confirm').map((c) => [c.key, c.paymentMethodId]),
+      fake.calls.filter((c) => c.name === 'confirm').map((c) => [unscopedKey(c), c.paymentMethodId]),
     ).toEqual([
       [`db/${wf}/confirm/0`, 'pm_card_visa'],
       [`db/${wf}/confirm/1`, 'pm_card_mastercard'],

@@ -25,6 +25,7 @@ import {
 import {
   createFakeStripe,
   UNUSABLE_METHOD,
+  unscopedKey,
   type ConfirmScript,
   type FakeStripe,
 } from './fake-stripe.js';
@@ -122,7 +123,7 @@ describe('dunning', () => {
 
     // Every attempt: the same intent, the next key, at the scheduled day plus deterministic jitter.
     const attempts = confirms(fake);
-    expect(attempts.map((c) => c.key)).toEqual(
+    expect(attempts.map(unscopedKey)).toEqual(
       attempts.map((_, n) => `db/${workflowId}/confirm/${n}`),
     );
     let expected = startedAt;
@@ -147,7 +148,7 @@ describe('dunning', () => {
     expect(
       Math.abs(Date.parse(fake.notifications[0]?.nextAttemptAt ?? '') - attempts[1]!.at),
     ).toBeLessThan(5_000);
-    expect(fake.calls.filter((c) => c.name === 'cancel').map((c) => c.key)).toEqual([
+    expect(fake.calls.filter((c) => c.name === 'cancel').map(unscopedKey)).toEqual([
       `db/${workflowId}/cancel/0`,
     ]);
     expect(fake.finalActions).toEqual([
@@ -172,10 +173,11 @@ describe('dunning', () => {
     let addedAt = 0;
     const { result, fake, startedAt } = await campaign(
       [hard, { kind: 'succeed' }],
-      async ({ billing, input, workflowId }) => {
+      async ({ billing, input, workflowId, fake }) => {
         await until(billing, input.orderId, (s) => s.state === 'dunning');
         await env.sleep('4 days');
         addedAt = await env.currentTimeMs();
+        fake.attach('pm_card_mastercard', input.customerId);
         await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
           id: 'evt_pm',
           type: 'payment_method.attached',
@@ -326,7 +328,7 @@ describe('dunning', () => {
       { continueAsNewAfterEvents: 50, jitterMinutes: 0 },
     );
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 5 });
-    const keys = confirms(fake).map((c) => c.key);
+    const keys = confirms(fake).map(unscopedKey);
     expect(keys).toEqual([0, 1, 2, 3, 4].map((n) => `db/${workflowId}/confirm/${n}`));
     expect(fake.calls.filter((c) => c.name === 'create')).toHaveLength(1);
     expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
@@ -364,7 +366,7 @@ describe('faults and bad input during a charge', () => {
       { kind: 'succeed' },
     ]);
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 2 });
-    expect(confirms(fake).map((c) => c.key)).toEqual(
+    expect(confirms(fake).map(unscopedKey)).toEqual(
       [0, 1, 2].map((n) => `db/${workflowId}/confirm/${n}`),
     );
     expect(fake.notifications.map((n) => n.kind)).toEqual(['payment_failed', 'recovered']);
@@ -377,7 +379,7 @@ describe('faults and bad input during a charge', () => {
     ]);
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
     const calls = confirms(fake);
-    expect([...new Set(calls.map((c) => c.key))]).toEqual(
+    expect([...new Set(calls.map(unscopedKey))]).toEqual(
       [0, 1].map((n) => `db/${workflowId}/confirm/${n}`),
     );
     // Temporal retried the first key for the activity's hour (schedule-to-close), and only once
@@ -421,9 +423,10 @@ describe('faults and bad input during a charge', () => {
   it('with no payment method at all, asks the customer and charges the card a webhook brings', async () => {
     const { result, fake } = await campaign(
       [{ kind: 'succeed' }],
-      async ({ billing, input, workflowId }) => {
+      async ({ billing, input, workflowId, fake }) => {
         const status = await until(billing, input.orderId, (s) => s.state === 'dunning');
         expect(status.campaign?.kind).toBe('action_required');
+        fake.attach('pm_card_visa', input.customerId);
         await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
           id: 'evt_pm',
           type: 'payment_method.attached',

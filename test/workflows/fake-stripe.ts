@@ -44,6 +44,7 @@ export type ChargeActivities = Pick<
   | 'retrievePaymentIntent'
   | 'cancelPaymentIntent'
   | 'retrieveDefaultPaymentMethod'
+  | 'retrievePaymentMethod'
   | 'notifyCustomer'
   | 'runFinalAction'
 >;
@@ -56,6 +57,9 @@ export interface FakeStripe {
     key?: string;
     paymentMethodId?: string | undefined;
     lookFirst?: CreatePaymentIntentInput['lookFirst'];
+    searchFirst?: boolean | undefined;
+    /** The run that sent it (a confirm or cancel key is scoped to it). */
+    runId?: string | undefined;
     at: number;
   }[];
   /** Notifications sent (deduplicated by id, as a real notifier does). */
@@ -64,6 +68,13 @@ export interface FakeStripe {
   finalActions: FinalActionRequest[];
   /** What `retrieveDefaultPaymentMethod` answers. */
   defaultPaymentMethod: string | null;
+  /**
+   * Payment methods Stripe knows, and whose they are (`null`: attached to nobody). Stripe's
+   * documented test ids (`pm_card_…`) exist unattached unless attached here; others are unknown.
+   */
+  paymentMethods: Map<string, string | null>;
+  /** Attaches a method to a customer, as the customer would through Stripe. */
+  attach(paymentMethodId: string, customerId: string): void;
   intent(): PaymentIntentSnapshot;
   /** Changes the intent as if the customer or bank did something outside the workflow. */
   setStatus(
@@ -85,6 +96,15 @@ function failure(type: string, info: StripeErrorInfo): ApplicationFailure {
 
 /** Server time of the current activity attempt (virtual on the time-skipping server). */
 const serverNow = () => Context.current().info.currentAttemptScheduledTimestampMs;
+const runIdNow = () => Context.current().info.workflowExecution?.runId;
+
+/**
+ * A call's key with its run scope taken out (`db/<workflowId>/confirm/<n>`), when the scope is
+ * the run that sent it; any other key is returned unchanged, so a wrong scope shows in a diff.
+ */
+export function unscopedKey(call: { key?: string | undefined; runId?: string | undefined }) {
+  return call.runId ? call.key?.replace(`/${call.runId}/`, '/') : call.key;
+}
 
 export interface FakeOptions {
   /** The first create fails with a 5xx; `created` says whether Stripe made the intent anyway. */
@@ -148,6 +168,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
         name: 'create',
         key: input.idempotencyKey,
         lookFirst: input.lookFirst,
+        searchFirst: input.searchFirst,
         at: serverNow(),
       });
       const ambiguous = options.createAmbiguous;
@@ -174,6 +195,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
         name: 'confirm',
         key: input.idempotencyKey,
         paymentMethodId: input.paymentMethodId,
+        runId: runIdNow(),
         at: serverNow(),
       });
       const replay = keysSeen.get(input.idempotencyKey);
@@ -250,7 +272,7 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       return current();
     },
     async cancelPaymentIntent(input: CancelPaymentIntentInput) {
-      calls.push({ name: 'cancel', key: input.idempotencyKey, at: serverNow() });
+      calls.push({ name: 'cancel', key: input.idempotencyKey, runId: runIdNow(), at: serverNow() });
       const now = current();
       if (now.status === IntentStatus.succeeded || now.status === IntentStatus.processing) {
         throw failure(StripeFailureType.unexpectedState, {
@@ -263,6 +285,12 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     async retrieveDefaultPaymentMethod() {
       calls.push({ name: 'defaultPaymentMethod', at: serverNow() });
       return fake.defaultPaymentMethod;
+    },
+    async retrievePaymentMethod(id: string) {
+      calls.push({ name: 'retrievePaymentMethod', paymentMethodId: id, at: serverNow() });
+      const owner = fake.paymentMethods.get(id);
+      if (owner !== undefined) return { id, customerId: owner };
+      return id.startsWith('pm_card_') ? { id, customerId: null } : null;
     },
     async notifyCustomer(n: CustomerNotification) {
       const duplicate = notifications.some((sent) => sent.id === n.id);
@@ -280,6 +308,10 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     notifications,
     finalActions,
     defaultPaymentMethod: null,
+    paymentMethods: new Map(),
+    attach(paymentMethodId, customerId) {
+      fake.paymentMethods.set(paymentMethodId, customerId);
+    },
     intent: () => current(false),
     setStatus(status, error) {
       intent = { ...current(false), status, lastPaymentError: error };
