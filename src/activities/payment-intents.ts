@@ -34,8 +34,10 @@ export interface CreatePaymentIntentInput {
   searchFirst?: boolean | undefined;
 }
 
-/** The failure type of a create whose key Stripe knows but whose intent Search does not show yet. */
-export const NOT_YET_SEARCHABLE = 'OrderIntentNotYetSearchable';
+/** Stripe keeps idempotency keys this long (24 h). */
+const KEY_RETENTION_SECONDS = 24 * 3600;
+/** Margin for the clocks of this host and Stripe when bounding a list by time. */
+const CLOCK_SKEW_SECONDS = 3600;
 
 /** A PaymentMethod as far as a charge needs it: whose it is. `null` customer: attached to none. */
 export interface PaymentMethodOwner {
@@ -206,16 +208,20 @@ export function createPaymentIntentActivities(stripe: Stripe) {
         return toSnapshot(intent);
       } catch (error) {
         if (!searchFirst || failureCode(error)?.type !== StripeFailureType.idempotency) throw error;
-        // The order's key was used with other parameters (another run asked another amount, or
-        // another method): the order's intent exists. Search shows it within about a minute;
-        // until then this is retried (same key, no side effect), and the workflow compares.
-        const found = await findOrderIntent(input.orderId);
+        // The order's key was used with other parameters within the last 24 h: normally by
+        // another run of the order that asked another amount or method. Its intent may be too
+        // new for Search, so the customer's intents of the key's lifetime are listed too
+        // (strongly consistent; this path is rare). Found: the workflow compares and says
+        // what Stripe holds. Not found: the key was used for something else, a loud failure.
+        const found =
+          (await findForWorkflow({
+            customerId: input.customerId,
+            workflowId: input.workflowId,
+            createdSince:
+              Math.floor(Date.now() / 1000) - KEY_RETENTION_SECONDS - CLOCK_SKEW_SECONDS,
+          })) ?? (await findOrderIntent(input.orderId));
         if (found) return found;
-        throw ApplicationFailure.create({
-          type: NOT_YET_SEARCHABLE,
-          message: `Stripe holds key ${input.idempotencyKey} with other parameters; waiting for Search to show order ${input.orderId}'s PaymentIntent`,
-          cause: error as Error,
-        });
+        throw error;
       }
     },
 

@@ -56,9 +56,13 @@ async function charge(input: ChargeInput) {
   return { result, billing, ledger: sim.ledger().orders[input.orderId] };
 }
 
-/** The idempotency keys the workflow sent for `operation`, from its history (activity inputs). */
+/**
+ * The idempotency keys the workflow sent for `operation`, from its history (activity inputs),
+ * with the run scope of confirm and cancel keys taken out where it is the run's own id.
+ */
 async function sentKeys(orderId: string, operation: string): Promise<string[]> {
-  const history = await server.client.workflow.getHandle(chargeWorkflowId(orderId)).fetchHistory();
+  const handle = server.client.workflow.getHandle(chargeWorkflowId(orderId));
+  const [history, { runId }] = await Promise.all([handle.fetchHistory(), handle.describe()]);
   const keys: string[] = [];
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
@@ -66,7 +70,8 @@ async function sentKeys(orderId: string, operation: string): Promise<string[]> {
     const arg = JSON.parse(Buffer.from(scheduled.input.payloads[0].data).toString()) as {
       idempotencyKey?: string;
     };
-    if (arg.idempotencyKey?.includes(`/${operation}/`)) keys.push(arg.idempotencyKey);
+    if (arg.idempotencyKey?.includes(`/${operation}/`))
+      keys.push(arg.idempotencyKey.replace(`/${runId}/`, '/'));
   }
   return keys;
 }
@@ -198,15 +203,11 @@ describe('chargeCustomer against the Stripe simulator', () => {
 
   it('an idempotency_error fails the charge loudly and charges nothing', async () => {
     const input = order('pm_card_visa');
-    // Someone (a bug) already used this order's confirm key with other parameters.
-    const intent = await stripe.paymentIntents.create(
-      { amount: 100, currency: 'usd', customer: customerId },
-      { idempotencyKey: `scratch-${input.orderId}` },
-    );
-    await stripe.paymentIntents.cancel(
-      intent.id,
-      {},
-      { idempotencyKey: `db/${chargeWorkflowId(input.orderId)}/confirm/0` },
+    // Someone (a bug) already used this order's create key for another request, with no intent
+    // of the order behind it: neither Search nor the list finds one, so the run fails loudly.
+    await stripe.customers.create(
+      { email: 'someone-else@example.com' },
+      { idempotencyKey: `db/${chargeWorkflowId(input.orderId)}/create/0` },
     );
     const taskQueue = uniqueTaskQueue('it');
     const worker = await server.createWorker(taskQueue, {

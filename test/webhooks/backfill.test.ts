@@ -29,13 +29,13 @@ describe('backfill', () => {
     for (let i = 0; i < 2; i++)
       charges.push(await stack.chargeUntil(stack.order('pm_usBankAccount_success'), 'processing'));
     for (const charge of charges)
-      expect((await charge.status()).events).toEqual({ received: 0, duplicates: 0 });
+      expect((await charge.status()).events).toEqual({ received: 0, duplicates: 0, ignored: 0 });
 
     const first = await backfill(since);
     expect(first.events).toBeGreaterThanOrEqual(4);
     expect(first.signalled).toBeGreaterThanOrEqual(4);
     for (const charge of charges)
-      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 0 });
+      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 0, ignored: 0 });
 
     // Routing the same events again changes nothing: the workflows drop them as duplicates.
     await backfill(since);
