@@ -1,6 +1,8 @@
 // `npm run record:histories`: runs every replay scenario on a fresh dev server with the Stripe
 // simulator and writes its history to test/replay/histories/. Re-record only when a change is
 // meant to alter the command sequence (and is guarded by `patched()` for running workflows).
+// Names given on the command line record only those scenarios (`-- v2-success`), so the
+// histories of runs from before a patch stay as they were recorded.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +31,10 @@ try {
   const customerId = (await stripe.customers.create({})).id;
   const workflowBundle = await bundleWorkflows();
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  for (const scenario of SCENARIOS) {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`no replay scenario named ${unknown.join(', ')}`);
+  for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
     sim.faults.clear();
     if (scenario.fault) sim.faults.add(scenario.fault);
     const taskQueue = `record-${scenario.name}`;

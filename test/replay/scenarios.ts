@@ -43,6 +43,14 @@ export const SCENARIOS: readonly ReplayScenario[] = [
       times: 1,
     },
   },
+  // Recorded with the exactly-once patch (its marker, the search before create, run-scoped
+  // keys): the earlier five guard runs that started before it.
+  { name: 'v2-success', paymentMethodId: 'pm_card_visa' },
+  {
+    name: 'v2-dunning-gives-up',
+    paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+    dunning: { retryDelaysDays: [0.00002, 0.00002], jitterMinutes: 0 },
+  },
 ];
 
 export const HISTORIES_DIR = new URL('./histories/', import.meta.url);
