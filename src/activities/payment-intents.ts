@@ -113,7 +113,7 @@ function searchLiteral(value: string): string {
 
 function failureCode(error: unknown): { type: string; info: StripeErrorInfo } | undefined {
   if (!(error instanceof ApplicationFailure) || !error.type) return undefined;
-  return { type: error.type, info: (error.details?.[0] ?? {}) as StripeErrorInfo };
+  return { type: error.type, info: (error.details?.[0] ?? {}) };
 }
 
 /** PaymentIntent activities over an injected Stripe client (no module mocking in tests). */

@@ -54,6 +54,7 @@ import {
   BillingStatus,
 } from '../shared/search-attributes.js';
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
+import { ChargeStep, nextStep } from './charge-steps.js';
 import { deriveIdempotencyKey, KeyOperation, notificationId } from './idempotency-key.js';
 import {
   ChargeFailureType,
@@ -1036,49 +1037,54 @@ export async function chargeCustomer(
       if (v2) Object.assign(state, { retryRequested, methodEvent });
       return continueAsNew<typeof chargeCustomer>(input, state);
     }
-    switch (intent.status) {
-      case IntentStatus.succeeded:
+    const declined = intent.lastPaymentError !== undefined && state.attempts > 0;
+    const step = nextStep({
+      status: intent.status,
+      declined,
+      declineHandled: state.campaign?.handledAttempt === state.attempts,
+      cancelRequested: state.cancelReason !== undefined,
+      retryRequested,
+      released: v2,
+    });
+    switch (step) {
+      case ChargeStep.succeed:
         if (state.campaign && policy.notify.recovered) await notify(NotificationKind.recovered);
         return finish(ChargeOutcome.succeeded, intent);
-      case IntentStatus.canceled:
+      case ChargeStep.end:
         await endCampaign();
         return finish(state.gaveUp ? ChargeOutcome.failed : ChargeOutcome.canceled, intent);
-      case IntentStatus.processing:
-        // Money is on its way (bank debits take days): it cannot be canceled or retried, only awaited.
+      case ChargeStep.awaitProcessing:
         intent = await waitForChange(intent, ChargeState.processing);
-        continue;
-      case IntentStatus.requiresCapture:
+        break;
+      case ChargeStep.failUnexpectedState:
         // We never create manual-capture intents; an intent in this state was changed elsewhere.
         throw ApplicationFailure.nonRetryable(
           `PaymentIntent ${intent.id} requires capture; chargeCustomer does not capture`,
           'UnexpectedIntentState',
         );
-      default:
+      case ChargeStep.cancel:
+        intent = await cancelIntent(intent);
         break;
-    }
-    const declined = intent.lastPaymentError !== undefined && state.attempts > 0;
-    const unhandledDecline =
-      declined &&
-      intent.status !== IntentStatus.requiresAction &&
-      state.campaign?.handledAttempt !== state.attempts;
-    if (state.cancelReason !== undefined) {
-      intent = await cancelIntent(intent);
-    } else if (v2 && unhandledDecline) {
-      // Every decline is counted and told before anything else happens, even with a retry
-      // already asked for: the next loop makes that attempt.
-      await onDecline(intent);
-    } else if (retryRequested || (!declined && intent.status !== IntentStatus.requiresAction)) {
-      // An attempt: the first one, or one asked for (retryNow, a new method, the schedule).
-      retryRequested = false;
-      intent = (await ensurePaymentMethod())
-        ? await confirm(intent)
-        : await awaitPaymentMethod(intent);
-    } else if (intent.status === IntentStatus.requiresAction) {
-      intent = await awaitAuthentication(intent);
-    } else {
-      // Declined (by a confirm, or by a failed authentication): dunning.
-      if (state.campaign?.handledAttempt !== state.attempts) await onDecline(intent);
-      intent = (await awaitNextAttempt()) ?? intent;
+      case ChargeStep.handleDecline:
+        // Every decline is counted and told before anything else happens, even with a retry
+        // already asked for: the next step makes that attempt.
+        await onDecline(intent);
+        break;
+      case ChargeStep.attempt:
+        retryRequested = false;
+        intent = (await ensurePaymentMethod())
+          ? await confirm(intent)
+          : await awaitPaymentMethod(intent);
+        break;
+      case ChargeStep.awaitAuthentication:
+        intent = await awaitAuthentication(intent);
+        break;
+      case ChargeStep.dunning:
+        // Declined (by a confirm, or by a failed authentication); runs from before the patch
+        // count the decline here.
+        if (state.campaign?.handledAttempt !== state.attempts) await onDecline(intent);
+        intent = (await awaitNextAttempt()) ?? intent;
+        break;
     }
   }
 }
