@@ -1,7 +1,11 @@
 // The charge commands: start one (`charge`), read one (`status`), find them (`list`, a visibility
 // query over the Billing* search attributes), and act on one (`retry-now`, `cancel`). Input is
 // validated before Temporal is contacted, so a bad flag never half-does anything.
-import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import {
   parseInput,
   type ChargeHandle,
@@ -22,7 +26,14 @@ import {
 } from '../shared/search-attributes.js';
 import { ChargeState } from '../workflows/messages.js';
 import { integerFlag, jsonFlag, type Command, type CommandContext } from './command.js';
-import { ChargeNotFoundError, ExitCode, UsageError } from './errors.js';
+import {
+  ChargeNotFoundError,
+  ChargeRunFailedError,
+  ExitCode,
+  runFailure,
+  UsageError,
+  type RunFailure,
+} from './errors.js';
 import { formatFields, formatTable } from './output.js';
 import type { Session } from './session.js';
 
@@ -56,11 +67,18 @@ function describeError(error: PaymentError | undefined): string | undefined {
   return [codes, error.message].filter(Boolean).join(': ') || undefined;
 }
 
+/** `4200 usd (minor units)`: as Stripe counts (no decimal point: currencies differ in digits). */
+function describeAmount({ amount, currency }: ChargeResult): string | undefined {
+  // Runs from before ChargeResult carried the amount returned neither field.
+  return typeof amount === 'number' ? `${amount} ${currency} (minor units)` : undefined;
+}
+
 function describeResult(orderId: string, workflowId: string, result: ChargeResult): string {
   return formatFields([
     ['order', orderId],
     ['workflow', workflowId],
     ['outcome', result.outcome],
+    ['amount', describeAmount(result)],
     ['attempts', String(result.attempts)],
     ['intent', result.paymentIntentId],
     ['failure', describeError(result.failure)],
@@ -99,17 +117,42 @@ async function waitForOutcome(
   context: CommandContext,
   handle: ChargeHandle,
   expected: ChargeResult['outcome'],
-  extra: Record<string, unknown> = {},
+  extra: object = {},
 ): Promise<ExitCode> {
   context.out.progress(
     `waiting for the outcome of ${handle.workflowId} (Ctrl-C stops waiting; the charge goes on)…`,
   );
-  const result = await handle.result();
+  const result = await outcomeOf(handle);
   context.out.result(
     { orderId: handle.orderId, workflowId: handle.workflowId, ...extra, ...result },
     () => describeResult(handle.orderId, handle.workflowId, result),
   );
   return result.outcome === expected ? ExitCode.ok : ExitCode.failure;
+}
+
+/**
+ * The charge's result; a failed execution (not a decline: a conflict, a bug, a terminate) throws
+ * `ChargeRunFailedError` with the failure's type and message.
+ */
+async function outcomeOf(handle: ChargeHandle): Promise<ChargeResult> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    if (error instanceof WorkflowFailedError)
+      throw new ChargeRunFailedError(handle.orderId, handle.workflowId, { cause: error });
+    throw error;
+  }
+}
+
+/** How a failed execution failed, for `status` (which reports it and exits 0). */
+async function failureOf(handle: ChargeHandle): Promise<RunFailure | undefined> {
+  try {
+    await handle.result();
+    return undefined;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) return runFailure(error);
+    throw error;
+  }
 }
 
 const orderPositional = [
@@ -126,8 +169,9 @@ export const chargeCommand: Command = {
   summary: 'Start the charge of an order (returns at once; --wait for the outcome).',
   description: [
     'Starts the chargeCustomer workflow for an order, or returns the one already started for it:',
-    'one order is charged at most once, so running this twice is safe. The deployment’s',
-    'DUNNING_POLICY applies; --dunning overrides it field by field for this charge.',
+    'one order is charged at most once, so running this twice is safe. If the order’s charge has',
+    'another amount, currency or customer, nothing starts and it exits 1 naming them. The',
+    'deployment’s DUNNING_POLICY applies; --dunning overrides it field by field for this charge.',
   ].join('\n'),
   positionals: [],
   flags: {
@@ -246,6 +290,7 @@ export const statusCommand: Command = {
       described.status.name === 'COMPLETED'
         ? ((await handle.result()) as ChargeResult | undefined)
         : undefined;
+    const failure = described.status.name === 'FAILED' ? await failureOf(handle) : undefined;
     const view = {
       orderId,
       workflowId: handle.workflowId,
@@ -264,6 +309,7 @@ export const statusCommand: Command = {
       statusSource: status ? 'query' : 'search-attributes',
       ...(queryError !== undefined && { queryError }),
       ...(result && { result }),
+      ...(failure && { failure }),
     };
     context.out.result(view, () =>
       formatFields([
@@ -286,6 +332,8 @@ export const statusCommand: Command = {
             `${status.events.received} received, ${status.events.duplicates} duplicates ignored`,
         ],
         ['outcome', result && `${result.outcome} after ${result.attempts} attempt(s)`],
+        ['amount', result && describeAmount(result)],
+        ['failure', failure && `${failure.type}: ${failure.message}`],
         ['started', view.startedAt],
         ['ended', view.closedAt],
       ]),
@@ -425,12 +473,16 @@ export const retryNowCommand: Command = {
       );
       return ExitCode.failure;
     }
-    if (context.flag('wait'))
-      return waitForOutcome(context, handle, 'succeeded', { accepted: true });
-    context.out.result(
-      { orderId, workflowId: handle.workflowId, ...answer },
-      `retry of order ${orderId} accepted${paymentMethodId ? ` with ${paymentMethodId}` : ''}: attempting now`,
-    );
+    const method = paymentMethodId ? ` with ${paymentMethodId}` : '';
+    // Merged: no attempt of its own; the one it joined decides (the reason says which).
+    const accepted = answer.merged
+      ? `retry of order ${orderId} accepted${method}, merged: ${answer.reason ?? 'joined an attempt already pending or in flight'}`
+      : `retry of order ${orderId} accepted${method}: attempting now`;
+    if (context.flag('wait')) {
+      context.out.note(accepted);
+      return waitForOutcome(context, handle, 'succeeded', answer);
+    }
+    context.out.result({ orderId, workflowId: handle.workflowId, ...answer }, accepted);
     context.out.note(`follow it: durable-billing status ${orderId}`);
     return ExitCode.ok;
   },

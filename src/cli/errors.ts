@@ -1,8 +1,15 @@
 // The CLI's failures and what each becomes for an operator: one message that names the flag,
 // field or address at fault and says what to do, and an exit code (0 ok, 1 failure, 2 usage).
-import { isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { InvalidInputError } from '../client/index.js';
+import {
+  ApplicationFailure,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowNotFoundError,
+  type WorkflowFailedError,
+} from '@temporalio/client';
+import { ChargeConflictError, InvalidInputError } from '../client/index.js';
 import { ConfigError } from '../config.js';
+import { ChargeFailureType } from '../workflows/messages.js';
 
 /** Exit codes: 2 means nothing was attempted (fix the invocation); 1 means it was tried and failed. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
@@ -61,6 +68,64 @@ export class ChargeNotFoundError extends Error {
   }
 }
 
+/** What an operator does about a run that failed with one of the workflow's own failure types. */
+const FAILURE_HINTS: Partial<Record<string, string>> = {
+  [ChargeFailureType.conflict]:
+    'The order’s PaymentIntent holds another amount, currency or customer than this run asked: ' +
+    'charge a different one under a new order id.',
+  [ChargeFailureType.wrongWorkflowId]:
+    'Charges run as workflow charge:<orderId> of their input’s order; `durable-billing charge` ' +
+    'starts them so.',
+};
+
+/** How a workflow execution failed, from the cause of the SDK's `WorkflowFailedError`. */
+export interface RunFailure {
+  /** The `ApplicationFailure` type (`ChargeConflict`, `WrongWorkflowId`, …), else the failure's class (`TerminatedFailure`, …). */
+  type: string;
+  message: string;
+  /** The `ApplicationFailure` details (for `ChargeConflict`: one `ChargeConflictDetails`). */
+  details?: unknown[];
+}
+
+/** The failure inside `error` (the workflow's own, not the SDK's "Workflow execution failed"). */
+export function runFailure(error: WorkflowFailedError): RunFailure {
+  const failure = error.cause;
+  if (failure instanceof ApplicationFailure)
+    return {
+      type: failure.type ?? failure.name,
+      message: failure.message,
+      ...(failure.details && failure.details.length > 0 && { details: [...failure.details] }),
+    };
+  return failure
+    ? { type: failure.name, message: failure.message }
+    : { type: error.name, message: error.message };
+}
+
+/**
+ * The charge's workflow execution failed (a conflict, a misrouted start, a bug, a terminate; a
+ * decline is an outcome, not this). The message is the failure's own type and message; the SDK's
+ * `WorkflowFailedError` is the `cause`. Exit 1.
+ */
+export class ChargeRunFailedError extends Error {
+  override readonly name = 'ChargeRunFailedError';
+  readonly failure: RunFailure;
+  constructor(
+    readonly orderId: string,
+    readonly workflowId: string,
+    options: { cause: WorkflowFailedError },
+  ) {
+    const failure = runFailure(options.cause);
+    const hint =
+      FAILURE_HINTS[failure.type] ??
+      `Its history says why: temporal workflow show --workflow-id ${workflowId}`;
+    super(
+      `the charge of order ${orderId} (workflow ${workflowId}) failed (${failure.type}): ${failure.message}\n${hint}`,
+      options,
+    );
+    this.failure = failure;
+  }
+}
+
 /** Charge-input fields as the CLI spells them (`InvalidInputError` names the input's fields). */
 const FLAG_OF_FIELD: Record<string, string> = {
   orderId: '--order',
@@ -100,6 +165,8 @@ export function describeFailure(error: unknown): {
   type: string;
   message: string;
   fields?: { field: string; flag: string; problem: string }[];
+  /** More of the error for `--json` (e.g. a conflict's `differences`). */
+  details?: Record<string, unknown>;
 } {
   if (error instanceof UsageError) {
     const hint = error.command
@@ -124,6 +191,24 @@ export function describeFailure(error: unknown): {
     };
   if (error instanceof TemporalUnreachableError)
     return { code: ExitCode.failure, type: error.name, message: error.message };
+  if (error instanceof ChargeConflictError) {
+    const { orderId, workflowId, runId, differences } = error;
+    return {
+      code: ExitCode.failure,
+      type: error.name,
+      message: error.message,
+      details: { orderId, workflowId, runId, differences },
+    };
+  }
+  if (error instanceof ChargeRunFailedError) {
+    const { orderId, workflowId, failure } = error;
+    return {
+      code: ExitCode.failure,
+      type: error.name,
+      message: error.message,
+      details: { orderId, workflowId, failure },
+    };
+  }
   if (error instanceof WorkflowNotFoundError)
     return {
       code: ExitCode.failure,

@@ -120,7 +120,7 @@ async function runCommand(command: Command, args: readonly string[], io: CliIO):
     io.stderr(`durable-billing ${command.name}: ${failure.message}\n`);
     if (out.json)
       io.stdout(
-        `${JSON.stringify({ error: { type: failure.type, message: failure.message, ...(failure.fields && { fields: failure.fields }) } }, null, 2)}\n`,
+        `${JSON.stringify({ error: { type: failure.type, message: failure.message, ...(failure.fields && { fields: failure.fields }), ...failure.details } }, null, 2)}\n`,
       );
     return failure.code;
   } finally {
@@ -249,7 +249,8 @@ export function programUsage(commands: readonly Command[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `durable-billing <command> --help` for its flags. Every command takes --json.',
-    'Exit codes: 0 ok, 1 failed (Temporal unreachable, charge not found, not succeeded), 2 usage',
+    'Exit codes: 0 ok, 1 failed (Temporal unreachable, charge not found, the order charged with',
+    'other parameters, the charge failed or did not succeed), 2 usage',
     '(bad command, flag, input or environment: nothing was done).',
     '',
   ].join('\n');

@@ -19,8 +19,9 @@ import {
   cancelSchema,
   chargeInputSchema,
   retryNowSchema,
-  type RetryNowInput,
   type ChargeInput,
+  type ParsedChargeInput,
+  type RetryNowInput,
 } from '../shared/schemas.js';
 import {
   BillingAttempt,
@@ -38,6 +39,7 @@ import {
   type ChargeStatus,
   type RetryNowResult,
 } from '../workflows/messages.js';
+import { readStartedRun } from './started-run.js';
 
 export type { ChargeInput, ChargeResult, ChargeStatus, RetryNowResult };
 export { ChargeOutcome, ChargeState } from '../workflows/messages.js';
@@ -51,6 +53,63 @@ export class InvalidInputError extends Error {
   ) {
     super(`invalid ${what}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`);
   }
+}
+
+/** The parameters that make a charge: an order's existing charge must match them all. */
+const CHARGE_PARAMETERS = ['amount', 'currency', 'customerId'] as const;
+
+/** One parameter in which an order's existing charge differs from the one asked for. */
+export interface ChargeDifference {
+  field: (typeof CHARGE_PARAMETERS)[number];
+  /** What the existing run was started with (`(missing)` if its input lacks the field). */
+  existing: string | number;
+  requested: string | number;
+}
+
+/**
+ * Raised by `startCharge` when the order already has a charge (running or ended, started by
+ * anyone) whose amount, currency or customer differ from the ones asked for. Nothing was started
+ * and the existing charge is untouched; `message` names each differing field with both values.
+ * A different charge needs its own order id.
+ */
+export class ChargeConflictError extends Error {
+  override readonly name = 'ChargeConflictError';
+  constructor(
+    readonly orderId: string,
+    readonly workflowId: string,
+    /**
+     * The run whose start input was compared: the order's latest run (for a run made by a reset,
+     * the run it was reset from, whose start event it carries).
+     */
+    readonly runId: string,
+    readonly differences: readonly ChargeDifference[],
+  ) {
+    const fields = differences.map(
+      (d) => `${d.field} ${d.existing} (existing) vs ${d.requested} (requested)`,
+    );
+    super(
+      `order ${orderId} is already charged with other parameters: ${fields.join('; ')}. ` +
+        `Its charge (workflow ${workflowId}, run ${runId}) stays as it is; ` +
+        'charge a different amount, currency or customer under a new order id.',
+    );
+  }
+}
+
+/** Where the existing run's input differs from `requested`; empty when it charges the same. */
+function chargeDifferences(existing: unknown, requested: ParsedChargeInput): ChargeDifference[] {
+  // Anyone can start the workflow: its input may be of any shape, or none.
+  const held: Record<string, unknown> =
+    typeof existing === 'object' && existing !== null ? { ...existing } : {};
+  return CHARGE_PARAMETERS.filter((field) => held[field] !== requested[field]).map((field) => ({
+    field,
+    existing: shownValue(held[field]),
+    requested: requested[field],
+  }));
+}
+
+function shownValue(value: unknown): string | number {
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  return value === undefined ? '(missing)' : JSON.stringify(value);
 }
 
 /** Parses `value` with one of the shared schemas; throws `InvalidInputError` naming each bad field. */
@@ -79,7 +138,13 @@ export class ChargeHandle {
     return this.workflow.query(statusQuery);
   }
 
-  /** Waits for the outcome: `succeeded`, `failed` (with the decline) or `canceled`. */
+  /**
+   * Waits for the outcome: `succeeded`, `failed` (with the decline) or `canceled`. A run that
+   * failed instead (a bug or a misuse, never a decline) throws the SDK's `WorkflowFailedError`,
+   * whose `cause` is the workflow's `ApplicationFailure`: `type` `ChargeConflict` (the order's
+   * PaymentIntent holds other parameters; `details[0]` is `ChargeConflictDetails`),
+   * `WrongWorkflowId`, `InvalidChargeInput`, `StripeInvalidRequest`, ….
+   */
   result(): Promise<ChargeResult> {
     return this.workflow.result();
   }
@@ -133,10 +198,16 @@ export class BillingClient {
    * field throws `InvalidInputError` naming it, and nothing starts.
    *
    * Id policy: the workflow id is `charge:<orderId>`. While a charge runs, starting it again
-   * returns that run (conflict policy USE_EXISTING). After it ended, whatever the outcome, the
-   * id is never run again (reuse policy REJECT_DUPLICATE) and this returns the ended run, so an
-   * order is charged at most once; a new attempt after a final failure is a new order id, or
-   * `retryNow` before the charge ends.
+   * returns that run. After it ended, whatever the outcome, the id is never run again (reuse
+   * policy REJECT_DUPLICATE) and this returns the ended run, so an order is charged at most once;
+   * a new attempt after a final failure is a new order id, or `retryNow` before the charge ends.
+   *
+   * An existing charge is returned only if it was started (by this client or any other starter)
+   * with the same `amount`, `currency` and `customerId`; otherwise this throws
+   * `ChargeConflictError` naming each difference. The other fields (payment method, description,
+   * metadata, dunning) are the existing charge's own: use `retryNow` to change the method. The
+   * returned handle follows the order's latest run. Costs one request for a new charge, two
+   * (the start, one page of the run's history) for an existing one.
    */
   async startCharge(input: ChargeInput): Promise<ChargeHandle> {
     const parsed = parseInput(chargeInputSchema, input, 'charge input');
@@ -149,7 +220,10 @@ export class BillingClient {
         taskQueue: this.taskQueue,
         workflowId,
         args: [valid],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        // FAIL, not USE_EXISTING: a run found must be compared with this input, one created need
+        // not be, and USE_EXISTING answers both alike (SDK 1.24's start() drops the response's
+        // `started` flag). FAIL tells them apart by the error, at the same cost.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [
           { key: BillingOrderId, value: valid.orderId },
@@ -161,11 +235,15 @@ export class BillingClient {
       });
       return new ChargeHandle(valid.orderId, handle);
     } catch (error) {
-      // The order's charge already ran to an end: that run is the answer, never a second charge.
-      if (error instanceof WorkflowExecutionAlreadyStartedError)
-        return this.getCharge(valid.orderId);
-      throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
+    // The order has a charge, running or ended: that run is the answer, never a second charge,
+    // but only if it charges what this caller asks. Its start event says, whoever started it.
+    const existing = await readStartedRun(this.client, workflowId);
+    const differences = chargeDifferences(existing.input, valid);
+    if (differences.length > 0)
+      throw new ChargeConflictError(valid.orderId, workflowId, existing.runId, differences);
+    return this.getCharge(valid.orderId);
   }
 
   /** The charge of `orderId` (its latest run). */

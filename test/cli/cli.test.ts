@@ -127,9 +127,13 @@ function json<T = Record<string, unknown>>(run: Run): T {
   }
 }
 
-/** Polls `probe` until it returns a value (bounded). */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
+/** Polls `probe` every 100 ms until it returns a value, for at most `seconds`. */
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  seconds = 10,
+): Promise<T> {
+  for (let i = 0; i < seconds * 10; i++) {
     const value = await probe();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -184,6 +188,8 @@ describe('durable-billing CLI', () => {
       orderId,
       workflowId: `charge:${orderId}`,
       outcome: 'succeeded',
+      amount: 4200,
+      currency: 'usd',
       attempts: 1,
     });
     expect(sim.ledger().orders[orderId]?.successfulCharges).toBe(1);
@@ -233,6 +239,77 @@ describe('durable-billing CLI', () => {
     expect(json(second)).toEqual(json(first));
     expect(await billing.getCharge(orderId).result()).toMatchObject({ outcome: 'succeeded' });
     expect(sim.ledger().orders[orderId]?.successfulCharges).toBe(1);
+  });
+
+  it('charge with another amount for an order already charged exits 1 naming both amounts, and charges nothing more', async () => {
+    const orderId = newOrderId();
+    const charged = await inProcess([...chargeArgs(orderId, 'pm_card_visa'), '--wait']);
+    expect(charged.code, charged.stderr).toBe(0);
+    expect(charged.stdout).toMatch(/^amount\s+4200 usd \(minor units\)$/m);
+
+    const other = await cli(chargeArgs(orderId, 'pm_card_visa', '5000'));
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(
+      `durable-billing charge: order ${orderId} is already charged with other parameters: amount 4200 (existing) vs 5000 (requested)`,
+    );
+    expect(other.stderr).not.toMatch(/^\s+at /m); // a message for operators, not a stack
+    const asJson = await inProcess([...chargeArgs(orderId, 'pm_card_visa', '5000'), '--json']);
+    expect(asJson.code).toBe(1);
+    expect(json(asJson)).toMatchObject({
+      error: {
+        type: 'ChargeConflictError',
+        orderId,
+        workflowId: `charge:${orderId}`,
+        differences: [{ field: 'amount', existing: 4200, requested: 5000 }],
+      },
+    });
+    expect(sim.ledger().orders[orderId]?.successfulCharges).toBe(1);
+  });
+
+  it('a charge whose run failed prints the failure’s type and message and exits 1; status shows it', async () => {
+    // Started by other means with an input the workflow refuses (a reserved metadata key): its
+    // amount, currency and customer are those the CLI asks, so the CLI waits on that run.
+    const orderId = newOrderId();
+    await server.client.workflow.start('chargeCustomer', {
+      taskQueue,
+      workflowId: `charge:${orderId}`,
+      args: [{ orderId, customerId, amount: 4200, currency: 'usd', metadata: { order_id: 'x' } }],
+    });
+    const waited = await cli([...chargeArgs(orderId, 'pm_card_visa'), '--wait']);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toContain(
+      `durable-billing charge: the charge of order ${orderId} (workflow charge:${orderId}) failed (InvalidChargeInput): invalid chargeCustomer input: metadata`,
+    );
+    expect(waited.stderr).not.toMatch(/^\s+at /m);
+    const asJson = await inProcess([...chargeArgs(orderId, 'pm_card_visa'), '--wait', '--json']);
+    expect(json(asJson)).toMatchObject({
+      error: { type: 'ChargeRunFailedError', orderId, failure: { type: 'InvalidChargeInput' } },
+    });
+
+    const status = await inProcess(['status', orderId]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^failure\s+InvalidChargeInput: invalid chargeCustomer input/m);
+  });
+
+  it('a charge whose run is under another order’s workflow id exits 1 with WrongWorkflowId and what to do', async () => {
+    // A raw start of order A's input as charge:<B>: the CLI, asked for B with the same amount,
+    // currency and customer, waits on that run, which refuses to charge.
+    const [orderId, inputOrderId] = [newOrderId(), newOrderId()];
+    await server.client.workflow.start('chargeCustomer', {
+      taskQueue,
+      workflowId: `charge:${orderId}`,
+      args: [{ orderId: inputOrderId, customerId, amount: 4200, currency: 'usd' }],
+    });
+    const run = await inProcess([...chargeArgs(orderId, 'pm_card_visa'), '--wait', '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `failed (WrongWorkflowId): chargeCustomer for order ${inputOrderId} must run as workflow id "charge:${inputOrderId}"`,
+    );
+    expect(run.stderr).toContain('Charges run as workflow charge:<orderId>');
+    expect(json(run)).toMatchObject({
+      error: { type: 'ChargeRunFailedError', orderId, failure: { type: 'WrongWorkflowId' } },
+    });
+    expect(sim.ledger().orders[inputOrderId]?.successfulCharges ?? 0).toBe(0);
   });
 
   it('retry-now with a new card charges a hard-declined order exactly once', async () => {
@@ -365,14 +442,19 @@ describe.concurrent('durable-billing CLI errors, help and sim', () => {
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const { url, ledger } = await eventually(async () => {
-      try {
-        return JSON.parse(stdout) as { url: string; ledger: string };
-      } catch (error) {
-        if (error instanceof SyntaxError) return undefined;
-        throw error;
-      }
-    }, 'the simulator to print its address');
+    // A child's start-up (tsx compiling the CLI) alone took over 10 s on a loaded machine.
+    const { url, ledger } = await eventually(
+      async () => {
+        try {
+          return JSON.parse(stdout) as { url: string; ledger: string };
+        } catch (error) {
+          if (error instanceof SyntaxError) return undefined;
+          throw error;
+        }
+      },
+      'the simulator to print its address',
+      30,
+    );
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(ledger)).status).toBe(200);
     child.kill('SIGTERM');
