@@ -1,10 +1,12 @@
-// The `/_sim/` control API: faults, webhook target/faults/flush, the simulated clock, the
-// ledger and the event log over HTTP (JSON in, JSON out, no API key), for `npm run sim` users
-// and out-of-process test suites.
+// The `/_sim/` control API: faults, webhook target/faults/flush, the simulated clock, the search
+// lag, the ledger, the event log and the request log over HTTP (JSON in, JSON out, no API key),
+// for `npm run sim` users and out-of-process test suites.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { faultRuleSchema } from './faults.js';
+import { requestLogQuerySchema } from './request-log.js';
 import { matchPath } from './router.js';
+import { searchLagMsSchema } from './search.js';
 import type { Simulator } from './simulator.js';
 import { webhookFaultRuleSchema } from './webhooks.js';
 
@@ -12,6 +14,7 @@ const targetSchema = z
   .object({ url: z.url(), secrets: z.array(z.string().min(1)).min(1) })
   .strict();
 const advanceSchema = z.object({ ms: z.number().int().min(0) }).strict();
+const searchLagSchema = z.object({ ms: searchLagMsSchema }).strict();
 const authenticateSchema = z
   .object({ outcome: z.enum(['succeed', 'fail']).default('succeed') })
   .strict();
@@ -20,12 +23,21 @@ type Handler = (
   sim: Simulator,
   body: unknown,
   params: Record<string, string>,
+  query: URLSearchParams,
 ) => Promise<[number, unknown]> | [number, unknown];
 
 const routes: { method: string; pattern: string; handler: Handler }[] = [
   { method: 'GET', pattern: '/_sim/health', handler: () => [200, { ok: true }] },
   { method: 'GET', pattern: '/_sim/ledger', handler: (sim) => [200, sim.ledger()] },
   { method: 'GET', pattern: '/_sim/events', handler: (sim) => [200, { data: sim.events() }] },
+  {
+    method: 'GET',
+    pattern: '/_sim/requests',
+    handler: (sim, _body, _params, query) => [
+      200,
+      { requests: sim.requests(requestLogQuerySchema.parse(Object.fromEntries(query))) },
+    ],
+  },
   { method: 'GET', pattern: '/_sim/faults', handler: (sim) => [200, { data: sim.faults.list() }] },
   {
     method: 'POST',
@@ -80,6 +92,19 @@ const routes: { method: string; pattern: string; handler: Handler }[] = [
     ),
   },
   {
+    method: 'GET',
+    pattern: '/_sim/search/lag',
+    handler: (sim) => [200, { ms: sim.searchLagMs() }],
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/search/lag',
+    handler: (sim, body) => (
+      sim.setSearchLagMs(searchLagSchema.parse(body).ms),
+      [200, { ms: sim.searchLagMs() }]
+    ),
+  },
+  {
     method: 'POST',
     pattern: '/_sim/payment_intents/:id/authenticate',
     handler: (sim, body, params) => {
@@ -107,7 +132,7 @@ export async function serveControl(
     if (!params) continue;
     try {
       const body: unknown = rawBody.trim() === '' ? {} : JSON.parse(rawBody);
-      [status, payload] = await route.handler(sim, body, params);
+      [status, payload] = await route.handler(sim, body, params, url.searchParams);
     } catch (error) {
       status = 400;
       payload = {

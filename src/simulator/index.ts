@@ -12,3 +12,5 @@ export {
 export { SIM_API_VERSION, type Ledger, type StripeEventLike } from './store.js';
 export { TEST_PAYMENT_METHODS, type TestBehaviour } from './test-payment-methods.js';
 export { IDEMPOTENCY_KEY_TTL_MS } from './idempotency.js';
+export { REQUEST_LOG_LIMIT, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
+export { DEFAULT_SEARCH_LAG_MS, SEARCH_LAG_MAX_MS } from './search.js';

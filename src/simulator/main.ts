@@ -1,11 +1,13 @@
 // `npm run sim`: the simulator as a standalone server on STRIPE_SIM_PORT (default 12111).
 // Optional STRIPE_SIM_WEBHOOK_URL + STRIPE_SIM_WEBHOOK_SECRET (comma-separated, signs with the
 // first) set the webhook target; STRIPE_SIM_SEED fixes ids; STRIPE_SIM_PROCESSING_DELAY_MS
-// sets how long bank debits stay processing. Logs JSON lines at LOG_LEVEL, secrets masked.
+// sets how long bank debits stay processing, STRIPE_SIM_SEARCH_LAG_MS how long search lags
+// behind a create. Logs JSON lines at LOG_LEVEL, secrets masked.
 import { z } from 'zod';
 import { LOG_LEVELS } from '../observability/levels.js';
 import { createLogger, fallbackLogger } from '../observability/logger.js';
 import { startSimulator } from './index.js';
+import { searchLagMsSchema } from './search.js';
 
 const env = z
   .object({
@@ -13,6 +15,12 @@ const env = z
     STRIPE_SIM_HOST: z.string().default('127.0.0.1'),
     STRIPE_SIM_SEED: z.coerce.number().int().optional(),
     STRIPE_SIM_PROCESSING_DELAY_MS: z.coerce.number().int().min(0).optional(),
+    STRIPE_SIM_SEARCH_LAG_MS: z
+      .string()
+      .regex(/^\d+$/, 'a whole number of milliseconds')
+      .transform(Number)
+      .pipe(searchLagMsSchema)
+      .optional(),
     STRIPE_SIM_WEBHOOK_URL: z.url().optional(),
     STRIPE_SIM_WEBHOOK_SECRET: z.string().optional(),
     LOG_LEVEL: z
@@ -48,6 +56,9 @@ const sim = await startSimulator({
   ...(config.STRIPE_SIM_PROCESSING_DELAY_MS !== undefined
     ? { processingDelayMs: config.STRIPE_SIM_PROCESSING_DELAY_MS }
     : {}),
+  ...(config.STRIPE_SIM_SEARCH_LAG_MS !== undefined
+    ? { searchLagMs: config.STRIPE_SIM_SEARCH_LAG_MS }
+    : {}),
   ...(config.STRIPE_SIM_WEBHOOK_URL && config.STRIPE_SIM_WEBHOOK_SECRET
     ? {
         webhook: {
@@ -61,6 +72,7 @@ logger.info(
   {
     url: sim.url,
     controls: `${sim.url}/_sim/`,
+    searchLagMs: sim.searchLagMs(),
     webhookUrl: config.STRIPE_SIM_WEBHOOK_URL ?? 'off',
   },
   `stripe simulator listening on ${sim.url} (STRIPE_API_BASE=${sim.url})`,

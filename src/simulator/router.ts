@@ -29,6 +29,8 @@ export interface SimContext {
   ids: IdGenerator;
   /** Simulated ms a bank debit stays `processing`. */
   processingDelayMs: number;
+  /** Simulated ms from an intent's creation until search finds it; changeable while running. */
+  searchLagMs: number;
 }
 
 /** A resource handler: synchronous, so a request's state change is atomic. */

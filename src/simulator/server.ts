@@ -1,11 +1,11 @@
 // The HTTP pipeline for Stripe API requests, in the order Stripe's own layers act: auth →
 // injected "network" faults → route → idempotency (replay / mismatch / in use) → latency →
-// execute → save the response under the key → injected post-execution faults → respond.
+// execute → save the response under the key → injected post-execution faults → log → respond.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StripeApiError, StripeErrorType, internalError, invalidParam } from './errors.js';
 import type { FaultBook, FaultRule } from './faults.js';
 import { FaultKind } from './faults.js';
-import { parseForm } from './form.js';
+import { parseForm, type FormObject } from './form.js';
 import {
   IDEMPOTENCY_KEY_MAX_LENGTH,
   requestFingerprint,
@@ -13,6 +13,7 @@ import {
   type SavedResponse,
 } from './idempotency.js';
 import type { IdGenerator } from './random.js';
+import { requestSubject, type RequestLog } from './request-log.js';
 import type { Router, SimContext } from './router.js';
 import { SIM_API_VERSION } from './store.js';
 
@@ -23,6 +24,8 @@ export interface ApiPipeline {
   router: Router;
   faults: FaultBook;
   idempotency: IdempotencyStore;
+  /** Where every request and its answer are recorded. */
+  requests: RequestLog;
   /** Settles whatever is due on the simulated clock before a request is served. */
   tick(): void;
   /** A real-time wait that `close()` cuts short. */
@@ -126,7 +129,26 @@ function keyInUse(key: string): StripeApiError {
   );
 }
 
-/** Serves one Stripe API request; `body` is the raw request body. */
+/** How one request was answered, for the response and the request log. */
+interface Outcome {
+  /** Undefined when the connection is dropped before anything ran. */
+  reply: Reply | undefined;
+  executed: boolean;
+  replayed: boolean;
+  dropped: boolean;
+  faults: FaultKind[];
+  params: FormObject | undefined;
+}
+
+/** What serveApi knows about a request before answering it. */
+interface Received {
+  method: string;
+  url: URL;
+  requestId: string;
+  idempotencyKey: string | undefined;
+}
+
+/** Serves one Stripe API request (`body` is the raw body) and records it in the request log. */
 export async function serveApi(
   pipeline: ApiPipeline,
   req: IncomingMessage,
@@ -146,61 +168,96 @@ export async function serveApi(
         : SIM_API_VERSION,
     ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
   };
+  const at = pipeline.context.clock.now();
   pipeline.tick();
 
+  const outcome = await respond(pipeline, req, { method, url, requestId, idempotencyKey }, body);
+  // Recorded before answering, so a client that has its response finds the entry.
+  pipeline.requests.record({
+    at,
+    method,
+    path: url.pathname,
+    requestId,
+    idempotencyKey: idempotencyKey ?? null,
+    replayed: outcome.replayed,
+    executed: outcome.executed,
+    status: outcome.reply?.status ?? null,
+    ...(outcome.dropped ? { dropped: true } : {}),
+    ...(outcome.faults.length > 0 ? { faults: outcome.faults } : {}),
+    ...requestSubject(
+      pipeline.context.store,
+      method,
+      url.pathname,
+      outcome.params,
+      outcome.reply?.body,
+    ),
+  });
+  if (outcome.dropped || !outcome.reply) return drop(req, res);
+  send(res, outcome.reply, base);
+}
+
+/** Runs a request through auth, faults, routing, idempotency and the handler; sends nothing. */
+async function respond(
+  pipeline: ApiPipeline,
+  req: IncomingMessage,
+  { method, url, requestId, idempotencyKey }: Received,
+  body: string,
+): Promise<Outcome> {
+  const unexecuted: Omit<Outcome, 'reply'> = {
+    executed: false,
+    replayed: false,
+    dropped: false,
+    faults: [],
+    params: undefined,
+  };
   const apiKey = apiKeyOf(req);
   if (apiKey === undefined || !/^(sk|rk)_/.test(apiKey)) {
     const message =
       apiKey === undefined
         ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
         : `Invalid API Key provided: ${apiKey.slice(0, 8)}****`;
-    send(
-      res,
-      errorReply(
+    return {
+      ...unexecuted,
+      reply: errorReply(
         new StripeApiError(401, { type: StripeErrorType.invalidRequestError, message }, false),
       ),
-      base,
-    );
-    return;
+    };
   }
 
+  const params = parseForm(method === 'POST' ? body : url.search.slice(1));
   const faults = pipeline.faults.take({ method, path: url.pathname });
   const has = (kind: FaultRule['kind']) => faults.find((f) => f.kind === kind);
-  if (has(FaultKind.dropBefore)) return drop(req, res);
+  const early = { ...unexecuted, params, faults: faults.map((f) => f.kind) };
+  if (has(FaultKind.dropBefore)) return { ...early, reply: undefined, dropped: true };
   for (const fault of faults) {
     const reply = faultReply(fault.kind, idempotencyKey);
-    if (reply) return send(res, reply, base);
+    if (reply) return { ...early, reply };
   }
 
   const match = pipeline.router.match(method, url.pathname);
   if (!match) {
     const message = `Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`;
-    send(
-      res,
-      errorReply(
+    return {
+      ...early,
+      reply: errorReply(
         new StripeApiError(404, { type: StripeErrorType.invalidRequestError, message }, false),
       ),
-      base,
-    );
-    return;
+    };
   }
-  const params = parseForm(method === 'POST' ? body : url.search.slice(1));
 
   // Stripe honours keys on POST only; GET and DELETE are idempotent by definition.
   let finish: ((response: SavedResponse | undefined) => void) | undefined;
   if (method === 'POST' && idempotencyKey !== undefined) {
     if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
-      send(
-        res,
-        errorReply(
+      return {
+        ...early,
+        reply: errorReply(
           invalidParam(
             `Invalid idempotency key: must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters.`,
             undefined,
           ),
         ),
-        base,
-      );
-      return;
+      };
     }
     const scope =
       typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : apiKey;
@@ -211,10 +268,11 @@ export async function serveApi(
     );
     switch (lookup.kind) {
       case 'replay':
-        if (has(FaultKind.dropAfter)) return drop(req, res);
-        send(
-          res,
-          {
+        return {
+          ...early,
+          replayed: true,
+          dropped: has(FaultKind.dropAfter) !== undefined,
+          reply: {
             status: lookup.response.status,
             body: lookup.response.body,
             headers: {
@@ -222,13 +280,11 @@ export async function serveApi(
               'Original-Request': lookup.response.requestId,
             },
           },
-          base,
-        );
-        return;
+        };
       case 'mismatch':
-        send(
-          res,
-          errorReply(
+        return {
+          ...early,
+          reply: errorReply(
             new StripeApiError(
               400,
               {
@@ -238,12 +294,9 @@ export async function serveApi(
               false,
             ),
           ),
-          base,
-        );
-        return;
+        };
       case 'in_use':
-        send(res, errorReply(keyInUse(idempotencyKey)), base);
-        return;
+        return { ...early, reply: errorReply(keyInUse(idempotencyKey)) };
       case 'fresh':
         finish = lookup.finish;
     }
@@ -251,12 +304,14 @@ export async function serveApi(
 
   let reply: Reply;
   let save = true;
+  let executed = false;
   try {
     const latency = has(FaultKind.latency);
     if (latency) await pipeline.sleep(latency.latencyMs ?? 0);
     if (has(FaultKind.error500Before)) {
       reply = errorReply(internalError());
     } else {
+      executed = true;
       try {
         const result = match.route.handler(
           {
@@ -289,7 +344,5 @@ export async function serveApi(
     save = false;
   }
   finish?.(save ? { status: reply.status, body: reply.body, requestId } : undefined);
-
-  if (has(FaultKind.dropAfter)) return drop(req, res);
-  send(res, reply, base);
+  return { ...early, executed, reply, dropped: has(FaultKind.dropAfter) !== undefined };
 }

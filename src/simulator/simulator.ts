@@ -7,6 +7,12 @@ import { serveControl } from './control.js';
 import { FaultBook, faultRuleSchema, type FaultRule } from './faults.js';
 import { IdempotencyStore } from './idempotency.js';
 import { IdGenerator, randomSeed } from './random.js';
+import {
+  RequestLog,
+  REQUEST_LOG_LIMIT,
+  type RequestLogEntry,
+  type RequestLogFilter,
+} from './request-log.js';
 import { customerRoutes } from './resources/customers.js';
 import { eventRoutes } from './resources/events.js';
 import {
@@ -17,6 +23,7 @@ import {
 import { paymentMethodRoutes } from './resources/payment-methods.js';
 import { setupIntentRoutes } from './resources/setup-intents.js';
 import { Router, type Route, type SimContext } from './router.js';
+import { DEFAULT_SEARCH_LAG_MS, searchLagMsSchema } from './search.js';
 import { serveApi, type ApiPipeline } from './server.js';
 import { Store, type Ledger, type StripeEventLike } from './store.js';
 import {
@@ -41,6 +48,13 @@ export interface SimulatorOptions {
   webhook?: WebhookTarget;
   /** Simulated ms a bank debit stays `processing` before it settles; default 10 000. */
   processingDelayMs?: number;
+  /**
+   * Simulated ms from a PaymentIntent's creation until `/v1/payment_intents/search` finds it;
+   * default 2000, 0 for instant, at most 24 h (Stripe: "searchable in under 1 minute").
+   */
+  searchLagMs?: number;
+  /** How many API requests `requests()` keeps, oldest dropped first; default 100 000. */
+  requestLogLimit?: number;
   /** Clock for webhook signature timestamps; default Date.now (receivers check against wall time). */
   signingNow?: () => number;
   /** Deliver webhooks in the background as events happen; default true. `flushWebhooks()` works either way. */
@@ -75,6 +89,12 @@ export interface Simulator {
   flushWebhooks(): Promise<void>;
   /** Every webhook delivery attempt, oldest first. */
   webhookDeliveries(): DeliveryAttempt[];
+  /** Every API request received (newest last), with its key, replay flag, status and order; see RequestLogEntry. */
+  requests(filter?: RequestLogFilter): RequestLogEntry[];
+  /** The current search lag (simulated ms). */
+  searchLagMs(): number;
+  /** Changes the search lag; intents already old enough become searchable at once. */
+  setSearchLagMs(ms: number): void;
   /** Completes the customer's authentication of a `requires_action` intent; false if it is not waiting. */
   authenticate(paymentIntentId: string, outcome?: 'succeed' | 'fail'): boolean;
   /** Stops the server, timers and deliveries. */
@@ -112,7 +132,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
     ids,
     processingDelayMs: options.processingDelayMs ?? 10_000,
+    searchLagMs: searchLagMsSchema.parse(options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS),
   };
+  const requests = new RequestLog(options.requestLogLimit ?? REQUEST_LOG_LIMIT);
   const dispatcher = new WebhookDispatcher(
     clock,
     seed,
@@ -141,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     router: new Router(routes),
     faults,
     idempotency: new IdempotencyStore(clock),
+    requests,
     tick,
     sleep: (ms) =>
       new Promise<void>((resolve) => {
@@ -221,6 +244,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await dispatcher.flush();
     },
     webhookDeliveries: () => dispatcher.deliveryAttempts(),
+    requests: (filter) => requests.list(filter),
+    searchLagMs: () => context.searchLagMs,
+    setSearchLagMs: (ms) => {
+      context.searchLagMs = searchLagMsSchema.parse(ms);
+    },
     authenticate: (paymentIntentId, outcome = 'succeed') =>
       completeAuthentication(context, paymentIntentId, outcome),
     close: async () => {

@@ -61,6 +61,8 @@ export interface RequestOrigin {
 /** Simulator-only facts about a PaymentIntent that are not part of Stripe's object. */
 export interface PaymentIntentState {
   confirmations: number;
+  /** Creation time in simulated ms (`created` is whole seconds); search lags behind it. */
+  createdAtMs: number;
   /** A bank debit waiting to settle at `at` (simulated ms). */
   settlement?: {
     at: number;

@@ -2,7 +2,12 @@
 // customers, payment methods, list / search, and the /_sim/ control endpoints.
 import Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Ledger, type Simulator } from '../../src/simulator/index.js';
+import {
+  DEFAULT_SEARCH_LAG_MS,
+  startSimulator,
+  type Ledger,
+  type Simulator,
+} from '../../src/simulator/index.js';
 import { T0, startTestSimulator, stripeError } from './sim-fixture.js';
 
 let sim: Simulator;
@@ -181,6 +186,7 @@ describe('listing and searching payment intents', () => {
       currency: 'usd',
       metadata: { order_id: 'o2' },
     });
+    sim.advanceTime(DEFAULT_SEARCH_LAG_MS); // search lags behind a create (search.test.ts)
     const found = await stripe.paymentIntents.search({ query: "metadata['order_id']:'o1'" });
     expect(found.object).toBe('search_result');
     expect(found.data.map((p) => p.id)).toEqual([a.id]);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { cardError, invalidParam, resourceMissing, unexpectedState } from '../errors.js';
 import { inRange, listParams, param, parseParams } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
+import { parseSearchQuery } from '../search.js';
 import { refId, type RequestOrigin, type StripeObject } from '../store.js';
 import type { TestBehaviour } from '../test-payment-methods.js';
 import { render, renderList } from './expand.js';
@@ -515,7 +516,7 @@ const create: ApiHandler = (request, sim) => {
     transfer_group: null,
   };
   sim.store.paymentIntents.set(id, pi);
-  sim.store.paymentIntentState.set(id, { confirmations: 0 });
+  sim.store.paymentIntentState.set(id, { confirmations: 0, createdAtMs: sim.clock.now() });
   sim.store.emit('payment_intent.created', pi, request.origin);
   if (params.confirm === true)
     attempt(sim, pi, { ...params, payment_method: undefined }, request.origin);
@@ -594,31 +595,22 @@ const list: ApiHandler = (request, sim) => {
 
 type Clause = (pi: StripeObject) => boolean;
 
-/** Parses the subset of Stripe's search query language the project needs: `field:'v'`, `metadata['k']:'v'`, AND / OR. */
-function parseSearchQuery(query: string): Clause {
-  const clausePattern =
-    /^\s*(-?)(metadata\[(['"])(.+?)\3\]|[a-z_]+)\s*(:|>=|<=|>|<)\s*(?:(['"])(.*?)\6|(\d+))/;
-  const clauses: Clause[] = [];
-  const joiners: string[] = [];
-  let rest = query;
-  for (;;) {
-    const match = clausePattern.exec(rest);
-    if (!match) throw invalidParam(`Invalid search query: ${query}`, 'query');
-    const [whole, negate, field, , metadataKey, operator, , quoted, numeric] = match;
-    const value = quoted ?? numeric ?? '';
-    const read = (pi: StripeObject): unknown =>
-      metadataKey !== undefined
-        ? (pi.metadata as Record<string, string>)[metadataKey]
-        : pi[field ?? ''];
-    if (
-      metadataKey === undefined &&
-      !['status', 'customer', 'currency', 'amount', 'created'].includes(field ?? '')
-    ) {
+/** The PaymentIntent fields search accepts besides `metadata['key']`. */
+const SEARCH_FIELDS: readonly string[] = ['status', 'customer', 'currency', 'amount', 'created'];
+
+function compileSearchQuery(text: string): Clause {
+  const parsed = parseSearchQuery(text);
+  if (!parsed.ok) throw invalidParam(parsed.message, 'query');
+  const clauses = parsed.query.clauses.map((clause): Clause => {
+    const { field, metadataKey, operator, value } = clause;
+    if (metadataKey === undefined && !SEARCH_FIELDS.includes(field)) {
       throw invalidParam(
-        `Field \`${field ?? ''}\` is an unsupported search field for resource \`payment_intents\`.`,
+        `Field \`${field}\` is an unsupported search field for resource \`payment_intents\`.`,
         'query',
       );
     }
+    const read = (pi: StripeObject): unknown =>
+      metadataKey !== undefined ? (pi.metadata as Record<string, string>)[metadataKey] : pi[field];
     const compare: Clause = (pi) => {
       const actual = read(pi);
       if (operator === ':') return String(actual) === value;
@@ -631,27 +623,30 @@ function parseSearchQuery(query: string): Clause {
             ? a >= b
             : a <= b;
     };
-    clauses.push(negate === '-' ? (pi) => !compare(pi) : compare);
-    rest = rest.slice(whole.length);
-    const joiner = /^\s+(AND|OR)\s+/.exec(rest);
-    if (!joiner) break;
-    joiners.push(joiner[1] ?? 'AND');
-    rest = rest.slice(joiner[0].length);
-  }
-  if (rest.trim() !== '') throw invalidParam(`Invalid search query: ${query}`, 'query');
-  if (new Set(joiners).size > 1)
-    throw invalidParam('Search queries cannot mix AND and OR.', 'query');
-  return joiners[0] === 'OR'
+    return clause.negated ? (pi) => !compare(pi) : compare;
+  });
+  return parsed.query.combinator === 'OR'
     ? (pi) => clauses.some((c) => c(pi))
     : (pi) => clauses.every((c) => c(pi));
 }
 
+/**
+ * Search is eventually consistent, as Stripe's is: an intent is found only once it is
+ * `searchLagMs` old on the simulated clock (list and retrieve see it at once). An indexed intent
+ * is matched and shown as it is now; in Stripe its indexed copy, status included, can lag behind
+ * too, so callers retrieve an intent before trusting its status.
+ */
 const search: ApiHandler = (request: ApiRequest, sim) => {
   const params = parseParams(searchQuery, request.params);
-  const matches = parseSearchQuery(params.query);
+  const matches = compileSearchQuery(params.query);
   const limit = params.limit ?? 10;
   const offset = params.page !== undefined ? Number(params.page.replace(/^page_/, '')) || 0 : 0;
-  const all = newestFirst([...sim.store.paymentIntents.values()].filter(matches));
+  const indexedBy = sim.clock.now() - sim.searchLagMs;
+  const indexed = (pi: StripeObject): boolean =>
+    (sim.store.paymentIntentState.get(pi.id)?.createdAtMs ?? 0) <= indexedBy;
+  const all = newestFirst(
+    [...sim.store.paymentIntents.values()].filter((pi) => indexed(pi) && matches(pi)),
+  );
   const page = all.slice(offset, offset + limit);
   const hasMore = all.length > offset + limit;
   const body = renderList(sim.store, '/v1/payment_intents/search', page, hasMore, params.expand);
