@@ -40,7 +40,7 @@ describe('backfill', () => {
     // Routing the same events again changes nothing: the workflows drop them as duplicates.
     await backfill(since);
     for (const charge of charges)
-      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 2 });
+      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 2, ignored: 0 });
 
     // The debits settle; their `succeeded` webhooks are lost too; the next backfill, from the
     // cursor, wakes both charges.
