@@ -116,6 +116,12 @@ export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
 export const SIGNALS_PER_RUN = 1_000;
 /** Junk signals logged per run; the rest are only counted (a flood must not flood the logs). */
 const JUNK_LOGGED_PER_RUN = 10;
+/**
+ * How long after a decline `retryNow` without a new payment method is refused: the same card
+ * declined moments ago declines again, and each try counts against the card networks' limits.
+ * A storm of requests therefore makes one attempt, not one per decline.
+ */
+export const SAME_CARD_RETRY_COOLDOWN_MS = 10 * 60 * 1000;
 /** Operations whose keys are scoped to the run (see `key`). */
 const RUN_SCOPED: ReadonlySet<KeyOperation> = new Set([KeyOperation.confirm, KeyOperation.cancel]);
 
@@ -176,6 +182,8 @@ export interface CarriedState {
   actionSince: number;
   /** Identifies the last decline handled, so a stale `last_payment_error` is not a new one. */
   lastDeclineFingerprint: string | undefined;
+  /** When the last decline was handled (ms): the same card is not retried on request right away. */
+  lastDeclineAt?: number | undefined;
   /** Methods Stripe refused outright (e.g. detached): never tried again. */
   unusableMethodIds: string[];
   campaign: CampaignState | undefined;
@@ -391,6 +399,15 @@ export async function chargeCustomer(
               reason: `${pending}; ask again with ${paymentMethodId} after its answer`,
             }
           : { accepted: true, merged: true, reason: `merged: ${pending}` };
+      }
+      const sameCardAt = (state.lastDeclineAt ?? 0) + SAME_CARD_RETRY_COOLDOWN_MS;
+      const sameCard =
+        !paymentMethodId || paymentMethodId === state.campaign?.failedPaymentMethodId;
+      if (v2 && sameCard && state.campaign && sameCardAt > Date.now()) {
+        return {
+          accepted: false,
+          reason: `the last attempt declined (${state.lastError?.declineCode ?? state.lastError?.code}) ${humanDuration(Date.now() - (state.lastDeclineAt ?? 0))} ago; the same card can be retried from ${new Date(sameCardAt).toISOString()}, or pass a new paymentMethodId`,
+        };
       }
       const capFreeAt = nextAttemptAllowedAt();
       if (capFreeAt > Date.now()) {
@@ -785,6 +802,7 @@ export async function chargeCustomer(
   async function onDecline(intent: PaymentIntentSnapshot): Promise<void> {
     state.lastError = intent.lastPaymentError ?? state.lastError;
     state.lastDeclineFingerprint = declineFingerprint(intent);
+    state.lastDeclineAt = Date.now();
     const now = Date.now();
     const failures = (state.campaign?.failures ?? 0) + 1;
     const kind = classifyDecline(state.lastError ?? {}, policy);
