@@ -113,13 +113,13 @@ export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
  * in `continueAsNewSuggested` (temporalio/temporal#10941): far below that limit, so a flood
  * never leaves cancel and webhooks refused while the charge sleeps.
  */
-export const SIGNALS_PER_RUN = 1_000;
+export const SIGNALS_PER_RUN = 500;
 /** Junk signals logged per run; the rest are only counted (a flood must not flood the logs). */
 const JUNK_LOGGED_PER_RUN = 10;
 /**
- * How long after a decline `retryNow` without a new payment method is refused: the same card
- * declined moments ago declines again, and each try counts against the card networks' limits.
- * A storm of requests therefore makes one attempt, not one per decline.
+ * How long after a `retryNow` attempt another `retryNow` without a new payment method is
+ * refused: the same card declined moments ago declines again, and each try counts against the
+ * card networks' limits. A storm of requests therefore makes one attempt, not one per decline.
  */
 export const SAME_CARD_RETRY_COOLDOWN_MS = 10 * 60 * 1000;
 /** Operations whose keys are scoped to the run (see `key`). */
@@ -182,8 +182,8 @@ export interface CarriedState {
   actionSince: number;
   /** Identifies the last decline handled, so a stale `last_payment_error` is not a new one. */
   lastDeclineFingerprint: string | undefined;
-  /** When the last decline was handled (ms): the same card is not retried on request right away. */
-  lastDeclineAt?: number | undefined;
+  /** When retryNow last asked for an attempt (ms): the same card is not retried again at once. */
+  lastRetryNowAt?: number | undefined;
   /** Methods Stripe refused outright (e.g. detached): never tried again. */
   unusableMethodIds: string[];
   campaign: CampaignState | undefined;
@@ -361,7 +361,14 @@ export async function chargeCustomer(
     state.seenEventIds.push(valid.data.id);
     if (state.seenEventIds.length > SEEN_EVENTS_LIMIT) state.seenEventIds.shift();
     if (PAYMENT_METHOD_EVENTS.has(valid.data.type)) methodEvent = valid.data;
-    else if (!NO_NEWS.has(`${status.state}:${valid.data.type}`)) dirty = true;
+    // Only an event about a PaymentIntent can be news about this charge (the receiver routes
+    // nothing else here); other types are recorded without a re-read, so a flood of them costs
+    // Stripe nothing.
+    else if (
+      !NO_NEWS.has(`${status.state}:${valid.data.type}`) &&
+      (!v2 || valid.data.type.startsWith('payment_intent.'))
+    )
+      dirty = true;
   });
   setHandler(cancelSignal, (payload) => {
     signalsThisRun++;
@@ -400,13 +407,12 @@ export async function chargeCustomer(
             }
           : { accepted: true, merged: true, reason: `merged: ${pending}` };
       }
-      const sameCardAt = (state.lastDeclineAt ?? 0) + SAME_CARD_RETRY_COOLDOWN_MS;
-      const sameCard =
-        !paymentMethodId || paymentMethodId === state.campaign?.failedPaymentMethodId;
-      if (v2 && sameCard && state.campaign && sameCardAt > Date.now()) {
+      const sameCardAt = (state.lastRetryNowAt ?? -Infinity) + SAME_CARD_RETRY_COOLDOWN_MS;
+      const sameCard = !paymentMethodId || paymentMethodId === state.paymentMethodId;
+      if (v2 && sameCard && sameCardAt > Date.now()) {
         return {
           accepted: false,
-          reason: `the last attempt declined (${state.lastError?.declineCode ?? state.lastError?.code}) ${humanDuration(Date.now() - (state.lastDeclineAt ?? 0))} ago; the same card can be retried from ${new Date(sameCardAt).toISOString()}, or pass a new paymentMethodId`,
+          reason: `a retry of this card was made ${humanDuration(Date.now() - (state.lastRetryNowAt ?? 0))} ago (${state.lastError?.declineCode ?? state.lastError?.code ?? 'no answer yet'}); it can be retried again from ${new Date(sameCardAt).toISOString()}, or pass a new paymentMethodId`,
         };
       }
       const capFreeAt = nextAttemptAllowedAt();
@@ -440,6 +446,7 @@ export async function chargeCustomer(
       }
       if (paymentMethodId) state.paymentMethodId = paymentMethodId;
       retryRequested = true;
+      if (v2) state.lastRetryNowAt = Date.now();
       return { accepted: true };
     },
     {
@@ -802,7 +809,6 @@ export async function chargeCustomer(
   async function onDecline(intent: PaymentIntentSnapshot): Promise<void> {
     state.lastError = intent.lastPaymentError ?? state.lastError;
     state.lastDeclineFingerprint = declineFingerprint(intent);
-    state.lastDeclineAt = Date.now();
     const now = Date.now();
     const failures = (state.campaign?.failures ?? 0) + 1;
     const kind = classifyDecline(state.lastError ?? {}, policy);
