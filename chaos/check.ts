@@ -1,15 +1,24 @@
 // The independent checker. It reads only what the simulator says happened (ledger, event log,
-// deliveries, and the wire tap's record of each attempt) and what Temporal says happened
-// (visibility, results, histories), never the driver's or the workflows' own bookkeeping, and
-// counts violations of the invariants (DESIGN.md 1–5). the README (Chaos) defines every row.
-import { WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+// request log, deliveries, and the wire taps' record of each webhook attempt and each
+// PaymentIntent request) and what Temporal says happened (visibility, histories), never the
+// driver's or the workflows' own bookkeeping, and counts violations of the invariants
+// (DESIGN.md 1–5). The README (Chaos) defines every row.
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { chargeWorkflowId } from '../src/shared/ids.js';
+import { chargeWorkflowId, orderIdFromWorkflowId } from '../src/shared/ids.js';
+import { IntentStatus } from '../src/shared/payment-intent.js';
+import { cancelSchema } from '../src/shared/schemas.js';
 import { UNMATCHED_EVENTS_WORKFLOW_ID } from '../src/shared/stripe-events.js';
 import type { Ledger, Simulator, StripeEventLike } from '../src/simulator/index.js';
-import type { chargeCustomer } from '../src/workflows/charge-customer.js';
-import type { ChargeResult } from '../src/workflows/messages.js';
+import {
+  ChargeFailureType,
+  ChargeOutcome,
+  type ChargeConflictDetails,
+  type ChargeResult,
+  type RetryNowResult,
+} from '../src/workflows/messages.js';
+import type { ApiTapRecord } from './api-tap.js';
 import type { TapRecord } from './tap.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -18,6 +27,10 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const CONCURRENCY = 8;
 /** Examples kept per violated row, for the report. */
 const EXAMPLES = 5;
+/** A confirm already on its way when the run took a cancel may still arrive this much later. */
+const CANCEL_GRACE_MS = 5000;
+/** How long the receiver may take over one delivery (the tap gives up at 9.5 s). */
+const DELIVERY_WINDOW_MS = 10_000;
 
 /** A row of the invariant table: must be 0. */
 export interface InvariantRow {
@@ -26,30 +39,65 @@ export interface InvariantRow {
   examples: string[];
 }
 
-/** What a charge's chain of runs says. */
-interface Chain {
-  runs: WorkflowExecutionInfo[];
-  /** The run that is not continued-as-new (the current or last). */
-  last: WorkflowExecutionInfo;
-  signalIds: Set<string>;
+/** What one run's history says. */
+interface RunFacts {
+  info: WorkflowExecutionInfo;
+  /** The run's `ChargeInput` (its first argument), as started. */
+  input: { orderId?: unknown; amount?: unknown; currency?: unknown } | undefined;
   result?: ChargeResult;
-  failure?: string;
+  failure?: { message: string; type: string | undefined; details: unknown };
+  stripeEventIds: string[];
+  signals: number;
+  /** When the run took its first valid cancel (ms), or its start if it carried one over. */
+  cancelAt?: number;
+  /** Confirms the run scheduled after it had taken a valid cancel. */
+  confirmsAfterCancel: number;
+  activitiesScheduled: number;
+  confirmsScheduled: number;
+  retryNow: RetryNowResult[];
+}
+
+/** What the runs of one order's workflow id say. */
+interface Chain {
+  runs: RunFacts[];
+  /** The current run (started last). */
+  latest: RunFacts;
+  /** The run that reports the order: the current one of those started with the order's input. */
+  reporting: RunFacts | undefined;
+  signalIds: Set<string>;
+}
+
+export interface CheckedOrder {
+  orderId: string;
+  scenario: string;
+  amount: number;
+  /** The adversarial attack on the order, if any. */
+  attack?: { kind: string } | undefined;
 }
 
 export interface CheckInput {
   client: Client;
   sim: Simulator;
   taps: readonly TapRecord[];
-  /** The orders the run meant to charge (ids and the scenario each was given). */
-  orders: readonly { orderId: string; scenario: string; amount: number }[];
+  /** Every PaymentIntent create, confirm and cancel the workers sent (chaos/api-tap.ts). */
+  apiTaps: readonly ApiTapRecord[];
+  /** The orders the run meant to charge (ids, the scenario each was given, amounts in usd). */
+  orders: readonly CheckedOrder[];
   /** Ids of events the driver forged: Stripe never emitted them. */
   forgedEventIds: readonly string[];
+  /** Payment methods forged signals named, and those the run names legitimately. */
+  forgedMethods?: readonly string[];
+  legitMethods?: readonly string[];
+  /** Signals Temporal refused to the driver because the run reached its signal limit. */
+  signalRefusals?: readonly { orderId: string; detail: string }[];
 }
 
 export interface CheckResult {
   invariants: InvariantRow[];
   /** scenario → outcome → count (`none` = no final outcome). */
   outcomes: Record<string, Record<string, number>>;
+  /** attack → outcome → count (adversarial runs). */
+  attackOutcomes: Record<string, Record<string, number>>;
   /** Named counts that explain the run (not invariants). */
   observations: Record<string, number>;
 }
@@ -76,16 +124,58 @@ async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<void
   );
 }
 
-function payloadOf<T>(
+function payloadAt<T>(
   payloads: temporal.api.common.v1.IPayloads | null | undefined,
+  index = 0,
 ): T | undefined {
-  const first = payloads?.payloads?.[0];
-  return first ? defaultPayloadConverter.fromPayload<T>(first) : undefined;
+  const payload = payloads?.payloads?.[index];
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload<T>(payload);
+  } catch (error) {
+    // A junk signal's payload is still valid JSON; anything else is not ours to judge here.
+    if (error instanceof Error) return undefined;
+    throw error;
+  }
+}
+
+function eventMs(event: HistoryEvent): number {
+  const t = event.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
 }
 
 async function history(client: Client, execution: WorkflowExecutionInfo): Promise<HistoryEvent[]> {
   const h = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
   return h.events ?? [];
+}
+
+/** The run id inside a run-scoped key, `prefix/workflowId/runId/confirm/n`. */
+function runOfConfirmKey(key: string | undefined): string | undefined {
+  const parts = key?.split('/');
+  return parts?.length === 5 && parts[3] === 'confirm' ? parts[2] : undefined;
+}
+
+/** Whether some run was open at every moment of [from, to]. */
+function openThroughout(runs: readonly RunFacts[], from: number, to: number): boolean {
+  const spans = runs
+    .map((r) => [r.info.startTime.getTime(), r.info.closeTime?.getTime() ?? Infinity] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let covered = from;
+  for (const [start, end] of spans) {
+    if (start > covered) break;
+    covered = Math.max(covered, end);
+    if (covered >= to) return true;
+  }
+  return false;
+}
+
+/** The charge had ended by `at`: some run had run, and for a moment before `at` none was open. */
+function closedBy(chain: Chain | undefined, at: number): boolean {
+  return (
+    chain !== undefined &&
+    chain.runs.some((r) => r.info.startTime.getTime() <= at) &&
+    !openThroughout(chain.runs, at - DELIVERY_WINDOW_MS, at)
+  );
 }
 
 /** The order (or orders) a Stripe event is about, from the event and the ledger alone. */
@@ -103,23 +193,140 @@ function ordersOf(
   return typeof customer === 'string' ? (ordersByCustomer.get(customer) ?? []) : [];
 }
 
+/** Reads one run's history into facts (and the run-wide counters). */
+function runFacts(
+  info: WorkflowExecutionInfo,
+  events: readonly HistoryEvent[],
+  counters: Record<string, number>,
+): RunFacts {
+  const facts: RunFacts = {
+    info,
+    input: undefined,
+    stripeEventIds: [],
+    signals: 0,
+    confirmsAfterCancel: 0,
+    activitiesScheduled: 0,
+    confirmsScheduled: 0,
+    retryNow: [],
+  };
+  const bump = (name: string) => (counters[name] = (counters[name] ?? 0) + 1);
+  for (const event of events) {
+    bump('historyEvents');
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started) {
+      facts.input = payloadAt(started.input, 0);
+      const carried = payloadAt<{ cancelReason?: unknown }>(started.input, 1);
+      if (carried?.cancelReason !== undefined) facts.cancelAt = info.startTime.getTime();
+    }
+    if (event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes)
+      bump('activityFailures');
+    if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) bump('activityRetries');
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      facts.activitiesScheduled++;
+      if (scheduled.activityType?.name === 'confirmPaymentIntent') {
+        facts.confirmsScheduled++;
+        if (facts.cancelAt !== undefined) facts.confirmsAfterCancel++;
+      }
+    }
+    if (event.workflowExecutionUpdateAcceptedEventAttributes) bump('retryNowUpdates');
+    const update = event.workflowExecutionUpdateCompletedEventAttributes;
+    if (update) {
+      const answer = payloadAt<RetryNowResult>(update.outcome?.success);
+      if (answer && typeof answer.accepted === 'boolean') facts.retryNow.push(answer);
+    }
+    const completed = event.workflowExecutionCompletedEventAttributes;
+    if (completed) facts.result = payloadAt<ChargeResult>(completed.result);
+    const failed = event.workflowExecutionFailedEventAttributes?.failure;
+    if (failed)
+      facts.failure = {
+        message: failed.message ?? '',
+        type: failed.applicationFailureInfo?.type ?? undefined,
+        details: payloadAt(failed.applicationFailureInfo?.details),
+      };
+    const signal = event.workflowExecutionSignaledEventAttributes;
+    if (!signal) continue;
+    facts.signals++;
+    if (signal.signalName === 'cancel') {
+      bump('cancelSignals');
+      if (facts.cancelAt === undefined && cancelSchema.safeParse(payloadAt(signal.input)).success)
+        facts.cancelAt = eventMs(event);
+    }
+    if (signal.signalName !== 'stripeEvent') continue;
+    bump('stripeEventSignals');
+    const payload = payloadAt<{ id?: unknown }>(signal.input);
+    if (typeof payload?.id === 'string') facts.stripeEventIds.push(payload.id);
+  }
+  return facts;
+}
+
+/** Whether a run was started with the order's own parameters. */
+function asksOrder(run: RunFacts, order: CheckedOrder): boolean {
+  return (
+    run.input?.orderId === order.orderId &&
+    run.input.amount === order.amount &&
+    run.input.currency === 'usd'
+  );
+}
+
+/** What is wrong with `result` as an account of the order's money at Stripe, if anything. */
+function misreport(result: ChargeResult, order: CheckedOrder, ledger: Ledger): string | undefined {
+  const money = ledger.orders[order.orderId];
+  const captured = money?.amountCaptured ?? 0;
+  if (result.amount !== order.amount || result.currency !== 'usd')
+    return `reports ${result.amount} ${result.currency}, the order is ${order.amount} usd`;
+  if (result.outcome === ChargeOutcome.succeeded) {
+    const intent = result.paymentIntentId
+      ? ledger.paymentIntents[result.paymentIntentId]
+      : undefined;
+    if (!intent || intent.orderId !== order.orderId)
+      return `succeeded with ${result.paymentIntentId ?? 'no intent'}, not an intent of the order`;
+    if (intent.status !== IntentStatus.succeeded || intent.amountCaptured !== order.amount)
+      return `succeeded, but ${result.paymentIntentId} is ${intent.status} with ${intent.amountCaptured} captured`;
+    return undefined;
+  }
+  return captured > 0 ? `${result.outcome}, but Stripe captured ${captured}` : undefined;
+}
+
+/** What is wrong with a ChargeConflict failure's account of what Stripe holds, if anything. */
+function conflictMisstates(run: RunFacts, orderId: string, ledger: Ledger): string | undefined {
+  const failure = run.failure;
+  if (failure?.type !== ChargeFailureType.conflict)
+    return `ended ${run.info.status.name}${failure ? ` (${failure.type ?? 'no type'}: ${failure.message})` : ''}, not ChargeConflict`;
+  const details = failure.details as Partial<ChargeConflictDetails> | undefined;
+  const intentId = details?.paymentIntentId;
+  const intent = intentId ? ledger.paymentIntents[intentId] : undefined;
+  if (!intentId || !intent || intent.orderId !== orderId)
+    return `names ${intentId ?? 'no intent'}, not the order's (${ledger.orders[orderId]?.paymentIntents.join(', ') ?? 'none'})`;
+  if (details?.held?.amount !== intent.amount || details.held.currency !== intent.currency)
+    return `says ${intentId} holds ${details?.held?.amount} ${details?.held?.currency}; Stripe: ${intent.amount} ${intent.currency}`;
+  if (!failure.message.includes(intentId) || !failure.message.includes(String(details.status)))
+    return `message does not name ${intentId} and its status: ${failure.message}`;
+  const final: readonly string[] = [IntentStatus.succeeded, IntentStatus.canceled];
+  if (final.includes(String(details.status)) && intent.status !== details.status)
+    return `says ${intentId} is ${details.status}; Stripe: ${intent.status}`;
+  return undefined;
+}
+
 /** Runs every check; reads Temporal and the simulator, changes nothing. */
 export async function checkRun(input: CheckInput): Promise<CheckResult> {
   const { client, sim, taps } = input;
   const ledger: Ledger = sim.ledger();
   const events = sim.events();
   const deliveries = sim.webhookDeliveries();
+  const requests = sim.requests();
   const known = new Set(input.orders.map((o) => o.orderId));
+  const orderById = new Map(input.orders.map((o) => [o.orderId, o]));
   const observations: Record<string, number> = {};
   const observe = (name: string, value: number) => (observations[name] = value);
 
-  // ---- Temporal: every run of every charge, its signals, its result ----
-  const runsById = new Map<string, WorkflowExecutionInfo[]>();
+  // ---- Temporal: every run of every charge (and every id a charge ran under), from history ----
+  const executions: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list({
     query: `WorkflowType = 'chargeCustomer'`,
     pageSize: 1000,
   }))
-    runsById.set(execution.workflowId, [...(runsById.get(execution.workflowId) ?? []), execution]);
+    executions.push(execution);
   const unmatchedRuns: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list({
     query: `WorkflowId = '${UNMATCHED_EVENTS_WORKFLOW_ID}'`,
@@ -131,60 +338,47 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   }))
     if (execution.status.name !== 'CONTINUED_AS_NEW') backfillRuns++;
 
-  const chains = new Map<string, Chain>();
-  let historyEvents = 0;
-  let activityFailures = 0;
-  let activityRetries = 0;
-  let stripeEventSignals = 0;
-  let cancelSignals = 0;
-  let retryNowUpdates = 0;
-  const allRuns = [...runsById.values()].flat();
-  const signalsByRun = new Map<string, string[]>();
-  await inBatches(allRuns, async (execution) => {
-    const ids: string[] = [];
-    for (const event of await history(client, execution)) {
-      historyEvents++;
-      if (event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes)
-        activityFailures++;
-      if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) activityRetries++;
-      if (event.workflowExecutionUpdateAcceptedEventAttributes) retryNowUpdates++;
-      const signal = event.workflowExecutionSignaledEventAttributes;
-      if (!signal) continue;
-      if (signal.signalName === 'cancel') cancelSignals++;
-      if (signal.signalName !== 'stripeEvent') continue;
-      stripeEventSignals++;
-      const payload = payloadOf<{ id?: unknown }>(signal.input);
-      if (typeof payload?.id === 'string') ids.push(payload.id);
-    }
-    signalsByRun.set(execution.runId, ids);
+  const counters: Record<string, number> = {};
+  const allRuns: RunFacts[] = [];
+  await inBatches(executions, async (execution) => {
+    allRuns.push(runFacts(execution, await history(client, execution), counters));
   });
+  const runsById = new Map<string, RunFacts[]>();
+  for (const run of allRuns)
+    runsById.set(run.info.workflowId, [...(runsById.get(run.info.workflowId) ?? []), run]);
+
+  const chains = new Map<string, Chain>();
   for (const [workflowId, runs] of runsById) {
-    const last = runs.find((r) => r.status.name !== 'CONTINUED_AS_NEW') ?? runs[0]!;
+    const byStart = [...runs].sort(
+      (a, b) => a.info.startTime.getTime() - b.info.startTime.getTime(),
+    );
+    const latest = byStart.at(-1)!;
+    const order = orderById.get(orderIdFromWorkflowId(workflowId) ?? '');
+    // The order's own runs that end a chain (continue-as-new passes the charge on): the running
+    // one, else the one that closed last.
+    const own = byStart.filter(
+      (r) =>
+        order !== undefined && asksOrder(r, order) && r.info.status.name !== 'CONTINUED_AS_NEW',
+    );
+    const reporting =
+      own.find((r) => r.info.status.name === 'RUNNING') ??
+      own
+        .sort((a, b) => (a.info.closeTime?.getTime() ?? 0) - (b.info.closeTime?.getTime() ?? 0))
+        .at(-1);
     chains.set(workflowId, {
       runs,
-      last,
-      signalIds: new Set(runs.flatMap((r) => signalsByRun.get(r.runId) ?? [])),
+      latest,
+      reporting,
+      signalIds: new Set(runs.flatMap((r) => r.stripeEventIds)),
     });
   }
-  await inBatches([...chains.entries()], async ([workflowId, chain]) => {
-    if (chain.last.status.name !== 'COMPLETED') {
-      if (chain.last.status.name !== 'RUNNING') chain.failure = chain.last.status.name;
-      return;
-    }
-    try {
-      chain.result = await client.workflow.getHandle<typeof chargeCustomer>(workflowId).result();
-    } catch (error) {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      chain.failure = error.cause?.message ?? error.message;
-    }
-  });
 
   const unmatchedIds = new Set<string>();
   await inBatches(unmatchedRuns, async (execution) => {
     for (const event of await history(client, execution)) {
       const signal = event.workflowExecutionSignaledEventAttributes;
       if (signal?.signalName !== 'unmatchedEvent') continue;
-      const payload = payloadOf<{ signal?: { id?: unknown } }>(signal.input);
+      const payload = payloadAt<{ signal?: { id?: unknown } }>(signal.input);
       if (typeof payload?.signal?.id === 'string') unmatchedIds.add(payload.signal.id);
     }
   });
@@ -195,6 +389,8 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     'double charges (orders with > 1 successful charge or > 1 succeeded PaymentIntent)',
   );
   const multipleIntents = row('orders with more than one PaymentIntent');
+  const overCaptured = row('orders captured more than their amount (ledger, per order id)');
+  const foreignIntents = row("order intents holding another amount or currency than the order's");
   for (const [orderId, order] of Object.entries(ledger.orders)) {
     const succeededIntents = order.paymentIntents.filter(
       (pi) => ledger.paymentIntents[pi]?.status === 'succeeded',
@@ -205,25 +401,54 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       );
     if (order.paymentIntents.length > 1)
       multipleIntents.add(`${orderId}: ${order.paymentIntents.join(', ')}`);
+    const planned = orderById.get(orderId);
+    if (order.amountCaptured > (planned?.amount ?? 0))
+      overCaptured.add(
+        `${orderId}: ${order.amountCaptured} captured, ${planned ? `ordered ${planned.amount}` : 'not an order of the run'}`,
+      );
+    for (const pi of order.paymentIntents) {
+      const intent = ledger.paymentIntents[pi];
+      if (planned && intent && (intent.amount !== planned.amount || intent.currency !== 'usd'))
+        foreignIntents.add(
+          `${orderId}: ${pi} holds ${intent.amount} ${intent.currency} (${intent.status}), ordered ${planned.amount} usd`,
+        );
+    }
   }
 
   // ---- 2. outcomes: every order final, no execution failures, money agrees ----
   const noOutcome = row('orders without a final outcome after the drain');
   const executionFailures = row('charges that failed as executions (bug or config)');
   const moneyMismatch = row('money: ledger and workflow results disagree');
+  const latestMisreports = row("latest runs that do not report Stripe's money (or are still open)");
   const outcomes: Record<string, Record<string, number>> = {};
+  const attackOutcomes: Record<string, Record<string, number>> = {};
+  const outcomeOf = (chain: Chain | undefined) =>
+    chain?.reporting?.result?.outcome ??
+    (chain?.reporting?.info.status.name === 'FAILED' ? 'execution failed' : 'none');
   for (const order of input.orders) {
     const chain = chainOf(order.orderId);
-    const outcome = chain?.result?.outcome ?? (chain?.failure ? 'execution failed' : 'none');
+    const reporting = chain?.reporting;
+    const outcome = outcomeOf(chain);
     const byScenario = (outcomes[order.scenario] ??= {});
     byScenario[outcome] = (byScenario[outcome] ?? 0) + 1;
+    if (order.attack) {
+      const byAttack = (attackOutcomes[order.attack.kind] ??= {});
+      byAttack[outcome] = (byAttack[outcome] ?? 0) + 1;
+    }
+    const running = reporting?.info.status.name === 'RUNNING';
     if (!chain) noOutcome.add(`${order.orderId}: never started`);
-    else if (chain.last.status.name === 'RUNNING') noOutcome.add(`${order.orderId}: still running`);
-    else if (chain.failure) executionFailures.add(`${order.orderId}: ${chain.failure}`);
+    else if (!reporting) noOutcome.add(`${order.orderId}: no run with the order's parameters`);
+    else if (running) noOutcome.add(`${order.orderId}: still running`);
+    else if (reporting.failure)
+      executionFailures.add(
+        `${order.orderId}: ${reporting.failure.type ?? 'failed'}: ${reporting.failure.message}`,
+      );
+    else if (!reporting.result)
+      noOutcome.add(`${order.orderId}: ended ${reporting.info.status.name} without an outcome`);
     const money = ledger.orders[order.orderId];
     const charged = (money?.successfulCharges ?? 0) > 0;
-    const succeeded = chain?.result?.outcome === 'succeeded';
-    if (charged !== succeeded && chain?.last.status.name !== 'RUNNING')
+    const succeeded = reporting?.result?.outcome === 'succeeded';
+    if (charged !== succeeded && !running)
       moneyMismatch.add(
         `${order.orderId}: ledger ${charged ? 'charged' : 'not charged'}, workflow ${outcome}`,
       );
@@ -232,25 +457,161 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         `${order.orderId}: captured ${money!.amountCaptured}, ordered ${order.amount}`,
       );
     else if (
-      chain?.result?.paymentIntentId !== undefined &&
+      reporting?.result?.paymentIntentId !== undefined &&
       money !== undefined &&
-      !money.paymentIntents.includes(chain.result.paymentIntentId)
+      !money.paymentIntents.includes(reporting.result.paymentIntentId)
     )
       moneyMismatch.add(
-        `${order.orderId}: result names ${chain.result.paymentIntentId}, not the order's intent`,
+        `${order.orderId}: result names ${reporting.result.paymentIntentId}, not the order's intent`,
+      );
+
+    // The latest run of the order, whoever started it, must report what Stripe shows.
+    if (!chain) continue;
+    const latest = chain.latest;
+    const status = latest.info.status.name;
+    const where = `${order.orderId} (run ${latest.info.runId})`;
+    if (status === 'RUNNING') latestMisreports.add(`${where}: still open`);
+    else if (latest.result) {
+      const wrong = misreport(latest.result, order, ledger);
+      if (wrong) latestMisreports.add(`${where}: ${wrong}`);
+    } else if (latest.failure?.type === ChargeFailureType.conflict && !asksOrder(latest, order)) {
+      // The conflicting run says what Stripe holds (checked below); the order's own run reports.
+      const own = reporting?.result;
+      const wrong = own
+        ? misreport(own, order, ledger)
+        : `a conflicting run is the latest and no run with the order's input reports`;
+      if (wrong) latestMisreports.add(`${where}: ChargeConflict; the order's run: ${wrong}`);
+    } else
+      latestMisreports.add(
+        `${where}: ended ${status}${latest.failure ? ` (${latest.failure.type}: ${latest.failure.message})` : ''}, reporting nothing`,
       );
   }
+
+  // ---- adversarial callers: runs with other parameters, under other ids, after a cancel ----
+  const conflicts = row(
+    "runs asked other parameters than the order's that did not fail ChargeConflict naming Stripe's intent, or confirmed",
+  );
+  const wrongIds = row(
+    'runs under a wrong workflow id that did not fail WrongWorkflowId untouched',
+  );
+  const afterCancel = row('confirms a run sent after it took a valid cancel');
+  let conflictRuns = 0;
+  let wrongIdRuns = 0;
+  let terminatedRuns = 0;
+  for (const run of allRuns) {
+    const orderId = typeof run.input?.orderId === 'string' ? run.input.orderId : undefined;
+    const order = orderId === undefined ? undefined : orderById.get(orderId);
+    const where = `${run.info.workflowId} (run ${run.info.runId})`;
+    if (run.info.status.name === 'TERMINATED') terminatedRuns++;
+    if (orderId === undefined || run.info.workflowId !== chargeWorkflowId(orderId)) {
+      wrongIdRuns++;
+      if (run.failure?.type !== ChargeFailureType.wrongWorkflowId || run.activitiesScheduled > 0)
+        wrongIds.add(
+          `${where}: ${run.info.status.name}${run.failure ? ` ${run.failure.type}` : ''}, ${run.activitiesScheduled} activities`,
+        );
+      continue;
+    }
+    if (order && !asksOrder(run, order)) {
+      conflictRuns++;
+      if (run.info.status.name === 'RUNNING') conflicts.add(`${where}: still running`);
+      else {
+        const wrong = conflictMisstates(run, order.orderId, ledger);
+        if (wrong) conflicts.add(`${where}: ${wrong}`);
+      }
+      if (run.confirmsScheduled > 0)
+        conflicts.add(`${where}: scheduled ${run.confirmsScheduled} confirm(s)`);
+    }
+    if (run.confirmsAfterCancel > 0)
+      afterCancel.add(`${where}: ${run.confirmsAfterCancel} confirm(s) scheduled after the cancel`);
+  }
+  const runById = new Map(allRuns.map((r) => [r.info.runId, r]));
+  for (const request of input.apiTaps) {
+    if (request.operation !== 'confirm') continue;
+    const run = runById.get(runOfConfirmKey(request.idempotencyKey) ?? '');
+    if (run?.cancelAt !== undefined && request.at > run.cancelAt + CANCEL_GRACE_MS)
+      afterCancel.add(
+        `${run.info.workflowId} (run ${run.info.runId}): a confirm reached Stripe ${((request.at - run.cancelAt) / 1000).toFixed(1)} s after the cancel`,
+      );
+  }
+
+  // ---- forged signals: no request carried a payment method only they named ----
+  const legit = new Set(input.legitMethods ?? []);
+  const forgedOnly = new Set((input.forgedMethods ?? []).filter((m) => !legit.has(m)));
+  const forgedMethodRequests = row(
+    'Stripe requests carrying a payment method only forged signals named',
+  );
+  for (const request of input.apiTaps)
+    if (request.paymentMethod !== undefined && forgedOnly.has(request.paymentMethod))
+      forgedMethodRequests.add(
+        `${request.orderId ?? request.paymentIntentId ?? '?'}: ${request.operation} with ${request.paymentMethod} (${request.status})`,
+      );
+  const firstSeq = requests[0]?.seq ?? 1;
+  if (firstSeq > 1)
+    forgedMethodRequests.add(`the simulator's request log lost its first ${firstSeq - 1} entries`);
+
+  // ---- cancels during a retried confirm, storms, floods (attacked orders) ----
+  const canceledConfirm = row(
+    'cancels while the confirm was retried (429s) that did not end canceled',
+  );
+  const storms = row(
+    'retryNow storms: confirms at Stripe beyond the first attempt and the accepted, unmerged answers',
+  );
+  const floods = row(
+    'signal floods: signals Temporal refused (per-run limit) or a cancel after the flood not honored',
+  );
+  const executedConfirmKeys = new Map<string, Set<string>>();
+  for (const entry of requests)
+    if (
+      entry.executed &&
+      entry.method === 'POST' &&
+      entry.orderId !== null &&
+      /\/confirm$/.test(entry.path)
+    ) {
+      const keys = executedConfirmKeys.get(entry.orderId) ?? new Set<string>();
+      keys.add(entry.idempotencyKey ?? `(no key ${entry.seq})`);
+      executedConfirmKeys.set(entry.orderId, keys);
+    }
+  let maxSignalsPerRun = 0;
+  for (const run of allRuns) maxSignalsPerRun = Math.max(maxSignalsPerRun, run.signals);
+  for (const order of input.orders) {
+    const kind = order.attack?.kind;
+    const chain = chainOf(order.orderId);
+    const outcome = outcomeOf(chain);
+    const captured = ledger.orders[order.orderId]?.amountCaptured ?? 0;
+    if (kind === 'cancel_confirming_429' && (outcome !== ChargeOutcome.canceled || captured > 0))
+      canceledConfirm.add(`${order.orderId}: ${outcome}, ${captured} captured`);
+    if (kind === 'retry_storm') {
+      const answers = chain?.runs.flatMap((r) => r.retryNow) ?? [];
+      const accepted = answers.filter((a) => a.accepted && !a.merged).length;
+      const confirms = executedConfirmKeys.get(order.orderId)?.size ?? 0;
+      if (confirms > 1 + accepted)
+        storms.add(
+          `${order.orderId}: ${confirms} confirms executed, ${accepted} of ${answers.length} answers accepted unmerged`,
+        );
+    }
+    if (kind === 'signal_flood' && outcome !== ChargeOutcome.canceled)
+      floods.add(
+        `${order.orderId}: ${outcome} after the flood (${chain?.runs.length ?? 0} runs, ${chain?.runs.reduce((n, r) => n + r.signals, 0) ?? 0} signals)`,
+      );
+  }
+  for (const refusal of input.signalRefusals ?? [])
+    floods.add(`${refusal.orderId}: ${refusal.detail}`);
+
   const ledgerSucceeded = input.orders.filter(
     (o) => (ledger.orders[o.orderId]?.successfulCharges ?? 0) > 0,
   ).length;
   const workflowsSucceeded = input.orders.filter(
-    (o) => chainOf(o.orderId)?.result?.outcome === 'succeeded',
+    (o) => chainOf(o.orderId)?.reporting?.result?.outcome === 'succeeded',
   ).length;
-  const durations = [...chains.values()]
-    .filter((c) => c.last.status.name !== 'RUNNING' && c.last.closeTime !== undefined)
+  const durations = input.orders
+    .map((o) => chainOf(o.orderId))
+    .filter((c): c is Chain => c?.reporting?.info.closeTime !== undefined)
     .map((c) => {
-      const start = Math.min(...c.runs.map((r) => r.startTime.getTime()));
-      return { id: c.last.workflowId, seconds: (c.last.closeTime!.getTime() - start) / 1000 };
+      const start = Math.min(...c.runs.map((r) => r.info.startTime.getTime()));
+      return {
+        id: c.latest.info.workflowId,
+        seconds: (c.reporting!.info.closeTime!.getTime() - start) / 1000,
+      };
     });
   const seconds = durations.map((d) => d.seconds);
   const slowest = durations.reduce<(typeof durations)[number] | undefined>(
@@ -293,14 +654,6 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let droppedByFault = 0;
   let droppedThenApplied = 0;
   let pendingAtEnd = 0;
-  const closedBy = (orderId: string, at: number) => {
-    const last = chainOf(orderId)?.last;
-    return (
-      last !== undefined &&
-      last.status.name !== 'RUNNING' &&
-      (last.closeTime?.getTime() ?? Infinity) <= at
-    );
-  };
   for (const event of events) {
     const orderIds = ordersOf(event, ordersByCustomer, known);
     if (orderIds.length === 0) continue;
@@ -328,7 +681,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     const firstAck = Math.min(...acks.map((t) => t.answeredAt));
     if (inChain) applied++;
     else if (inUnmatched) parked++;
-    else if (orderIds.some((o) => closedBy(o, firstAck))) afterClose++;
+    else if (orderIds.some((o) => closedBy(chainOf(o), firstAck))) afterClose++;
     else
       lostEvents.add(
         `${event.id} (${event.type}, order ${orderIds.join('/')}): acknowledged ${new Date(firstAck).toISOString()}, no signal`,
@@ -342,14 +695,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
           : claim === 'unmatched'
             ? inUnmatched
             : claim === 'closed'
-              ? t.workflowIds.every((id) => {
-                  const last = chains.get(id)?.last;
-                  return (
-                    last !== undefined &&
-                    last.status.name !== 'RUNNING' &&
-                    (last.closeTime?.getTime() ?? Infinity) <= t.answeredAt
-                  );
-                })
+              ? t.workflowIds.every((id) => closedBy(chains.get(id), t.answeredAt))
               : false;
       if (!ok)
         falseAcks.add(
@@ -393,14 +739,41 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   observe('  delivered out of emission order', outOfOrder(events, taps));
   observe('forged deliveries posted by the driver', input.forgedEventIds.length);
   observe('charge workflow runs (incl. continue-as-new)', allRuns.length);
-  observe('history events (all charge runs)', historyEvents);
-  observe('stripeEvent signals (incl. duplicates)', stripeEventSignals);
-  observe('activity failures (declines included) and timeouts', activityFailures);
-  observe('activity attempts after the first', activityRetries);
-  observe('retryNow updates accepted by the server', retryNowUpdates);
-  observe('cancel signals', cancelSignals);
+  observe('history events (all charge runs)', counters.historyEvents ?? 0);
+  observe('stripeEvent signals (incl. duplicates)', counters.stripeEventSignals ?? 0);
+  observe('activity failures (declines included) and timeouts', counters.activityFailures ?? 0);
+  observe('activity attempts after the first', counters.activityRetries ?? 0);
+  observe('retryNow updates accepted by the server', counters.retryNowUpdates ?? 0);
+  observe('cancel signals', counters.cancelSignals ?? 0);
   observe('backfill runs', backfillRuns);
   observe('unmatched-events runs', unmatchedRuns.length);
+  observe(
+    'PaymentIntent creates, confirms and cancels the workers sent (API tap)',
+    input.apiTaps.length,
+  );
+  observe('Stripe API requests (simulator request log)', requests.length);
+  if (input.orders.some((o) => o.attack)) {
+    const multi = [...chains.values()].filter((c) => c.runs.length > 1).length;
+    observe('adversarial: orders with more than one run', multi);
+    observe(
+      'adversarial: runs terminated (by a caller, a reset or TERMINATE_EXISTING)',
+      terminatedRuns,
+    );
+    observe(
+      'adversarial: runs asked other parameters than the order (ChargeConflict)',
+      conflictRuns,
+    );
+    observe('adversarial: runs under a wrong workflow id (WrongWorkflowId)', wrongIdRuns);
+    observe(
+      'adversarial: runs continued as new',
+      allRuns.filter((r) => r.info.status.name === 'CONTINUED_AS_NEW').length,
+    );
+    observe('adversarial: most signals in one run', maxSignalsPerRun);
+    observe(
+      'adversarial: most confirms executed at Stripe for one order (distinct keys)',
+      Math.max(0, ...[...executedConfirmKeys.values()].map((k) => k.size)),
+    );
+  }
 
   return {
     invariants: [
@@ -412,8 +785,19 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       moneyMismatch,
       multipleIntents,
       falseAcks,
+      overCaptured,
+      foreignIntents,
+      latestMisreports,
+      forgedMethodRequests,
+      conflicts,
+      wrongIds,
+      afterCancel,
+      canceledConfirm,
+      storms,
+      floods,
     ].map(({ name, count, examples }) => ({ name, count, examples })),
     outcomes,
+    attackOutcomes,
     observations,
   };
 }

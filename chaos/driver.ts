@@ -4,8 +4,10 @@
 // Temporal is down are tolerated and recorded, never retried into the invariants' way.
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import type { ChargeInput } from '../src/client/index.js';
 import { chargeWorkflowId } from '../src/shared/ids.js';
 import { signPayload, SIM_API_VERSION } from '../src/simulator/index.js';
+import { Adversary, type AdversaryRecord } from './adversary.js';
 import type { ChaosOptions } from './options.js';
 import { CHAOS_DUNNING, ForgeryKind, type ChaosPlan, type PlannedOrder } from './plan.js';
 import { WEBHOOK_SECRET, type ChaosStack, type Progress } from './stack.js';
@@ -40,6 +42,8 @@ export interface DriverRecord {
   forgedEventIds: string[];
   /** When the last order started (wall ms). */
   loadEndedAt: number;
+  /** What the adversarial mix did (`--adversarial`). */
+  adversary?: AdversaryRecord;
 }
 
 function message(error: unknown): string {
@@ -119,6 +123,13 @@ export async function drive(
     }
     return id;
   };
+  const adversary = plan.adversarial
+    ? new Adversary(stack, plan, options.seed, progress)
+    : undefined;
+  if (adversary) {
+    await adversary.setup();
+    record.adversary = adversary.record;
+  }
   const t0 = Date.now();
   const at = (offsetMs: number) => delay(Math.max(0, t0 + offsetMs - Date.now()));
 
@@ -150,21 +161,23 @@ export async function drive(
 
   async function runOrder(order: PlannedOrder): Promise<void> {
     await at(order.startAtMs);
-    let customerId: string | undefined;
+    let input: ChargeInput | undefined;
     let lastError = '';
+    adversary?.prepare(order);
     const deadline = Date.now() + START_DEADLINE_MS;
     while (Date.now() < deadline) {
       try {
-        customerId ??= await customerOf(order);
-        await stack.billing.startCharge({
+        input ??= {
           orderId: order.orderId,
-          customerId,
+          customerId: await customerOf(order),
           amount: order.amount,
           currency: 'usd',
           paymentMethodId: order.paymentMethodId,
           description: `chaos ${order.scenario}`,
-          dunning: CHAOS_DUNNING,
-        });
+          dunning: order.dunning ?? CHAOS_DUNNING,
+        };
+        if (adversary && order.attack?.rawFirstStart) await adversary.firstStart(order, input);
+        else await stack.billing.startCharge(input);
         record.started.set(order.orderId, Date.now());
         break;
       } catch (error) {
@@ -173,14 +186,16 @@ export async function drive(
         await delay(500);
       }
     }
-    if (!record.started.has(order.orderId)) {
+    if (!record.started.has(order.orderId) || !input) {
       record.notStarted.set(order.orderId, lastError);
       return;
     }
+    const attack = adversary?.attack(order, input);
     const base = Date.now();
     const charge = stack.billing.getCharge(order.orderId);
     const after = (ms: number) => delay(Math.max(0, base + ms - Date.now()));
     await Promise.all([
+      attack,
       order.retryNow &&
         after(order.retryNow.afterMs).then(() => {
           const paymentMethodId = order.retryNow?.paymentMethodId;
@@ -224,6 +239,7 @@ export async function drive(
       await stack.restartDevServer(restart.downMs);
       progress('dev server back');
     }),
+    ...(adversary ? [adversary.clockJumps(at)] : []),
   ];
   const ticker = setInterval(
     () =>
@@ -240,6 +256,7 @@ export async function drive(
     await Promise.all(orders);
   } finally {
     clearInterval(ticker);
+    adversary?.close();
   }
   return record;
 }

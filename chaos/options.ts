@@ -20,6 +20,14 @@ export interface ChaosOptions {
   serverRestarts: number;
   /** How much faster than the wall clock the simulated Stripe clock runs (webhook retries, bank debits). */
   stripeClockSpeed: number;
+  /**
+   * Mix in callers that bypass the client (raw starts with any id policy, wrong workflow ids,
+   * terminate + restart, resets, restarts after Stripe pruned the keys), forged and junk
+   * signals, signal floods, retryNow storms and cancels at every phase (chaos/adversary.ts).
+   */
+  adversarial: boolean;
+  /** Write the report (markdown, and its JSON next to it) to this file as well. */
+  out: string | undefined;
   /** Keep the run directory (db file, logs) even when the run passes. */
   keep: boolean;
   /** Progress lines on stderr. */
@@ -34,6 +42,8 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed' | 'workerKills'> = {
   rate: 3,
   serverRestarts: 1,
   stripeClockSpeed: 30,
+  adversarial: false,
+  out: undefined,
   keep: false,
   verbose: true,
 };
@@ -49,6 +59,20 @@ export const CI_OPTIONS: ChaosOptions = {
   workerKills: 3,
   serverRestarts: 1,
   verbose: false,
+};
+
+/**
+ * The small adversarial configuration CI runs next to `CI_OPTIONS`: fewer orders, most of them
+ * attacked, one signal flood and two retryNow storms, one clock jump past Stripe's key retention.
+ */
+export const CI_ADVERSARIAL_OPTIONS: ChaosOptions = {
+  ...CI_OPTIONS,
+  orders: 40,
+  seed: 20261201,
+  rate: 3,
+  workerKills: 2,
+  drainSeconds: 120,
+  adversarial: true,
 };
 
 /** One kill about every 30 s of load, at least two. */
@@ -79,6 +103,8 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       kills: { type: 'string' },
       restarts: { type: 'string' },
       'stripe-clock-speed': { type: 'string' },
+      adversarial: { type: 'boolean', default: false },
+      out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
@@ -106,6 +132,8 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
     stripeClockSpeed:
       positive('stripe-clock-speed', values['stripe-clock-speed'], false) ??
       DEFAULT_OPTIONS.stripeClockSpeed,
+    adversarial: values.adversarial,
+    out: values.out,
     keep: values.keep,
     verbose: !values.quiet,
   };

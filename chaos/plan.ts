@@ -8,6 +8,7 @@ import {
   type FaultRule,
   type WebhookFaultRule,
 } from '../src/simulator/index.js';
+import type { AdversarialPlan, Attack } from './adversarial-plan.js';
 import type { ChaosOptions } from './options.js';
 import { Dice } from './random.js';
 
@@ -80,6 +81,10 @@ export interface PlannedOrder {
   cancel?: { afterMs: number };
   /** Post a forged event about this order this long after its start. */
   forgery?: { afterMs: number; kind: ForgeryKind };
+  /** The order's dunning, when not `CHAOS_DUNNING` (some attacks need a longer wait). */
+  dunning?: DunningOverride;
+  /** What the adversarial mix does to this order (chaos/adversarial-plan.ts). */
+  attack?: Attack;
 }
 
 export interface PlannedKill {
@@ -97,6 +102,8 @@ export interface ChaosPlan {
   serverRestarts: { atMs: number; downMs: number }[];
   /** When the last order starts, ms after the load begins. */
   loadMs: number;
+  /** The adversarial mix's clock jumps (`--adversarial`); its attacks are on the orders. */
+  adversarial?: AdversarialPlan;
 }
 
 /** Stream numbers: one independent sequence per concern. */

@@ -1,6 +1,8 @@
 // Renders a chaos run as markdown tables: the invariants (each must be 0), the outcomes per
 // scenario, what the driver did and what the checker observed, plus the seed and the command
 // that replays the run.
+import { readFileSync } from 'node:fs';
+import { AttackKind } from './adversarial-plan.js';
 import type { CheckResult } from './check.js';
 import type { DriverRecord } from './driver.js';
 import type { ChaosOptions } from './options.js';
@@ -34,6 +36,7 @@ export function replayCommand(options: ChaosOptions): string {
     `--kills ${options.workerKills}`,
     `--restarts ${options.serverRestarts}`,
     `--drain-seconds ${options.drainSeconds}`,
+    ...(options.adversarial ? ['--adversarial'] : []),
   ].join(' ');
 }
 
@@ -113,12 +116,13 @@ export function renderReport(report: ChaosReport): string {
       ['start calls retried (Temporal down)', driver.startRetries, ''],
     ],
   );
+  const adversarial = renderAdversarial(report);
   const observations = table(
     ['observation', 'value'],
     Object.entries(check.observations).map(([name, value]) => [name, value]),
   );
   return [
-    `## Chaos run: ${ok ? 'PASSED' : 'FAILED'} — seed ${options.seed}`,
+    `## ${options.adversarial ? 'Adversarial chaos' : 'Chaos'} run: ${ok ? 'PASSED' : 'FAILED'} — seed ${options.seed}`,
     '',
     `${options.orders} orders, ${options.workers} workers, ${options.rate} orders/s, Stripe clock ×${options.stripeClockSpeed}; ` +
       `${report.seconds.total.toFixed(0)} s in all (drain ${report.seconds.drain.toFixed(0)} s, check ${report.seconds.check.toFixed(0)} s).`,
@@ -131,10 +135,112 @@ export function renderReport(report: ChaosReport): string {
     '',
     actionTable,
     ...(actionErrors ? ['', 'First non-accepted action of each kind:', '', actionErrors] : []),
+    ...(adversarial ? ['', adversarial] : []),
     '',
     chaos,
     '',
     observations,
     '',
   ].join('\n');
+}
+
+/** The adversarial mix: per attack, the orders, what its steps got, and how the orders ended. */
+function renderAdversarial(report: ChaosReport): string | undefined {
+  const record = report.driver.adversary;
+  if (!record) return undefined;
+  const attacked = report.plan.orders.filter((o) => o.attack);
+  const kinds = Object.values(AttackKind).filter((k) => attacked.some((o) => o.attack?.kind === k));
+  const results = ['ok', 'refused', 'ended', 'missed', 'error'] as const;
+  const outcomeNames = ['succeeded', 'failed', 'canceled', 'execution failed', 'none'];
+  const attacks = table(
+    ['attack', 'orders', ...results.map((r) => `steps ${r}`), ...outcomeNames.map((o) => `→ ${o}`)],
+    kinds.map((kind) => [
+      kind,
+      count(attacked, (o) => o.attack?.kind === kind),
+      ...results.map((r) => count(record.steps, (s) => s.attack === kind && s.result === r)),
+      ...outcomeNames.map((o) => report.check.attackOutcomes[kind]?.[o] ?? 0),
+    ]),
+  );
+  // One example of each kind of step result other than ok, so a reader sees what "refused" is.
+  const seen = new Set<string>();
+  const examples = record.steps
+    .filter((s) => s.result !== 'ok')
+    .filter((s) => {
+      const key = `${s.attack} ${s.step.replace(/".*"|\b(?:pm|pi|cus|evt)_\w+/g, '…')} ${s.result}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, 24)
+    .map(
+      (s) =>
+        `- ${s.attack} ${s.orderId}: ${s.step}: ${s.result}${s.detail ? `: ${s.detail.slice(0, 160)}` : ''}`,
+    )
+    .join('\n');
+  const jumps = record.clockJumps.map((j) => `+${(j.ms / 3_600_000).toFixed(1)} h`).join(', ');
+  return [
+    `Adversarial mix: ${attacked.length} of ${report.plan.orders.length} orders attacked, ${count(attacked, (o) => o.attack?.rawFirstStart === true)} of them first started by a raw SDK start; ${record.signalsSent} signals sent directly to Temporal; Stripe's clock jumped ${record.clockJumps.length}× (${jumps || 'never'}).`,
+    '',
+    attacks,
+    ...(examples ? ['', 'Steps that did not go through (one of each kind):', '', examples] : []),
+  ].join('\n');
+}
+
+/** The report's figures as JSON (the results file next to the markdown one). */
+export function reportJson(report: ChaosReport): string {
+  const { options, check, driver, seconds, disruptions, crashes } = report;
+  const steps: Record<string, Record<string, number>> = {};
+  for (const step of driver.adversary?.steps ?? []) {
+    const byResult = (steps[step.attack] ??= {});
+    byResult[step.result] = (byResult[step.result] ?? 0) + 1;
+  }
+  return `${JSON.stringify(
+    {
+      passed: passed(report),
+      replay: replayCommand(options),
+      options,
+      seconds,
+      invariants: check.invariants,
+      outcomes: check.outcomes,
+      attackOutcomes: check.attackOutcomes,
+      observations: check.observations,
+      disruptions,
+      crashes,
+      adversary: driver.adversary && {
+        attackedOrders: report.plan.orders.filter((o) => o.attack).length,
+        clockJumps: driver.adversary.clockJumps,
+        signalsSent: driver.adversary.signalsSent,
+        signalRefusals: driver.adversary.signalRefusals,
+        steps,
+      },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/**
+ * README.md with the results file `file` (markdown written by `--out`) between the markers of
+ * its kind: `<!-- chaos-adversarial-table:start/end -->` for an adversarial run, else
+ * `<!-- chaos-table:start/end -->`. Throws when the README has no such markers.
+ */
+export function withChaosResults(readme: string, file: string): string {
+  const markdown = readFileSync(file, 'utf8').trim();
+  const [heading = '', ...rest] = markdown.split('\n');
+  const marker = heading.includes('Adversarial') ? 'chaos-adversarial-table' : 'chaos-table';
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
+  const block = [
+    start,
+    '',
+    `Rendered from \`${file}\` (its figures as JSON next to it), written by the run below with \`--out ${file}\`.`,
+    '',
+    `**${heading.replace(/^#+\s*/, '')}.**`,
+    ...rest,
+    '',
+  ].join('\n');
+  return readme.slice(0, from) + block + readme.slice(to);
 }

@@ -7,6 +7,7 @@ import { BACKFILL_SCHEDULE_ID } from '../src/shared/stripe-events.js';
 import { checkRun } from './check.js';
 import { drive } from './driver.js';
 import type { ChaosOptions } from './options.js';
+import { LEGIT_METHODS, planAdversarial } from './adversarial-plan.js';
 import { planChaos } from './plan.js';
 import { passed, type ChaosReport } from './report.js';
 import { startChaosStack, type Progress } from './stack.js';
@@ -26,6 +27,7 @@ export async function runChaos(
 ): Promise<ChaosReport & { dir: string }> {
   const started = Date.now();
   const plan = planChaos(options);
+  if (options.adversarial) plan.adversarial = planAdversarial(plan.orders, options, plan.loadMs);
   const stack = await startChaosStack(options, progress);
   let report: (ChaosReport & { dir: string }) | undefined;
   try {
@@ -82,8 +84,12 @@ export async function runChaos(
       client: stack.client,
       sim: stack.sim,
       taps: stack.tap.records,
+      apiTaps: stack.apiTap.records,
       orders: plan.orders,
       forgedEventIds: driver.forgedEventIds,
+      forgedMethods: driver.adversary?.forgedMethods ?? [],
+      legitMethods: LEGIT_METHODS,
+      signalRefusals: driver.adversary?.signalRefusals ?? [],
     });
     report = {
       options,

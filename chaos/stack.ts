@@ -21,12 +21,15 @@ import type { ChaosOptions } from './options.js';
 import { PROCESSING_DELAY_SIM_MS } from './plan.js';
 import { freePort } from '../test/helpers/ports.js';
 import { httpOk, Service, temporalAnswers, waitFor } from './processes.js';
+import { startApiTap, type ApiTap } from './api-tap.js';
 import { startWebhookTap, type WebhookTap } from './tap.js';
 
 /** The repository root (this file is in chaos/). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TASK_QUEUE = 'billing';
 export const WEBHOOK_SECRET = 'whsec_chaos_run';
+/** API requests the simulator's log keeps: all of a run's (the checker reads every one). */
+const REQUEST_LOG_LIMIT = 2_000_000;
 /** How often the backfill Schedule pages Stripe's events (its minimum). */
 export const BACKFILL_INTERVAL_MINUTES = 1;
 
@@ -68,6 +71,8 @@ export interface ChaosStack {
   stripe: Stripe;
   sim: Simulator;
   tap: WebhookTap;
+  /** The wire between the workers' stripe-node and the simulator. */
+  apiTap: ApiTap;
   devServer: Service;
   workers: Service[];
   receiver: Service;
@@ -165,8 +170,10 @@ export async function startChaosStack(
     now: () => origin + (Date.now() - origin) * options.stripeClockSpeed,
     tickIntervalMs: 250,
     processingDelayMs: PROCESSING_DELAY_SIM_MS,
+    requestLogLimit: REQUEST_LOG_LIMIT,
     webhook: { url: tap.url, secrets: [WEBHOOK_SECRET] },
   });
+  const apiTap = await startApiTap(sim.url);
 
   const workers = Array.from(
     { length: options.workers },
@@ -178,7 +185,7 @@ export async function startChaosStack(
         env: childEnv({
           TEMPORAL_ADDRESS: temporalAddress,
           TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-          STRIPE_API_BASE: sim.url,
+          STRIPE_API_BASE: apiTap.url,
           STRIPE_SECRET_KEY: 'sk_test_chaos',
           WORKFLOW_BUNDLE_PATH: bundlePath,
           NOTIFIER: 'outbox',
@@ -211,6 +218,7 @@ export async function startChaosStack(
     stripe: createStripeClient({ secretKey: 'sk_test_chaos_driver', apiBase: sim.url }),
     sim,
     tap,
+    apiTap,
     devServer,
     workers,
     receiver,
@@ -251,6 +259,7 @@ export async function startChaosStack(
       await receiver.stop();
       await connection.close();
       await devServer.stop();
+      await apiTap.close();
       await sim.close();
       await tap.close();
       await Promise.all([devServer, receiver, ...workers].map((s) => s.closeLog()));

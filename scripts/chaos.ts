@@ -1,12 +1,24 @@
-// `npm run chaos`: drives orders through the real stack under faults and disruptions, checks
-// the invariants independently, prints the table and the seed; exits 1 on any violation.
-// Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --keep --quiet.
+// `npm run chaos`: drives orders through the real stack under faults and disruptions (and, with
+// --adversarial, callers that bypass the client), checks the invariants independently, prints
+// the table and the seed; exits 1 on any violation. --out FILE also writes the report there (and
+// its JSON next to it); `--readme FILE` (no run) puts such a results file into README.md.
+// Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --adversarial
+// --out --keep --quiet.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseChaosArgs } from '../chaos/options.js';
 import { killChildren } from '../chaos/processes.js';
-import { passed, renderReport } from '../chaos/report.js';
+import { passed, renderReport, reportJson, withChaosResults } from '../chaos/report.js';
 import { runChaos } from '../chaos/run.js';
 
 async function main(): Promise<number> {
+  const readme = process.argv.indexOf('--readme');
+  if (readme !== -1) {
+    const file = process.argv[readme + 1];
+    if (!file) throw new Error('--readme needs the results file a run wrote with --out');
+    writeFileSync('README.md', withChaosResults(readFileSync('README.md', 'utf8'), file));
+    process.stderr.write(`README.md: the chaos results of ${file}\n`);
+    return 0;
+  }
   const options = parseChaosArgs(process.argv.slice(2));
   const started = Date.now();
   const progress = (message: string) => {
@@ -15,9 +27,15 @@ async function main(): Promise<number> {
         `[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`,
       );
   };
-  progress(`seed ${options.seed}`);
+  progress(`seed ${options.seed}${options.adversarial ? ' (adversarial)' : ''}`);
   const report = await runChaos(options, progress);
-  process.stdout.write(renderReport(report));
+  const markdown = renderReport(report);
+  process.stdout.write(markdown);
+  if (options.out) {
+    writeFileSync(options.out, markdown);
+    writeFileSync(options.out.replace(/\.md$/, '') + '.json', reportJson(report));
+    progress(`results written to ${options.out}`);
+  }
   return passed(report) ? 0 : 1;
 }
 

@@ -1,0 +1,239 @@
+// A wire tap between the workers' stripe-node and the simulator: it forwards every API request
+// unchanged (a connection the simulator drops is dropped downstream too) and records, for each
+// PaymentIntent create, confirm and cancel, the payment method it named and what came back. The
+// checker reads it to prove that no request from a forged signal reached Stripe; the adversary
+// uses its hooks to act at a precise moment (a create in flight, a confirm being retried).
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const PAYMENT_INTENTS = /^\/v1\/payment_intents(?:\/([^/?]+)(?:\/(confirm|cancel))?)?$/;
+
+/** One mutating PaymentIntent request as it crossed the wire. */
+export interface ApiTapRecord {
+  /** Wall-clock ms when the request arrived. */
+  at: number;
+  operation: 'create' | 'confirm' | 'cancel';
+  /** The `Idempotency-Key` header (run-scoped for confirms and cancels: it names the run). */
+  idempotencyKey: string | undefined;
+  /** The `payment_method` form parameter, as sent (a test id such as `pm_card_visa`, or an object id). */
+  paymentMethod: string | undefined;
+  /** The order: `metadata[order_id]` of a create, else the order of the intent in the path. */
+  orderId: string | undefined;
+  paymentIntentId: string | undefined;
+  /** The simulator's HTTP status, or the network error when it dropped the connection. */
+  status: number | string;
+}
+
+/** What a hook sees of a request: enough to decide, nothing to change. */
+export interface ApiTapRequest {
+  operation: ApiTapRecord['operation'];
+  orderId: string | undefined;
+  paymentIntentId: string | undefined;
+}
+
+export interface ApiTap {
+  /** Give this to the workers as `STRIPE_API_BASE`. */
+  url: string;
+  records: ApiTapRecord[];
+  /** Requests forwarded in all (every method and path). */
+  forwarded(): number;
+  /** The order's intent, once a create or a read of it has passed the tap. */
+  intentOf(orderId: string): string | undefined;
+  /**
+   * Runs `hook` when a PaymentIntent request of `orderId` arrives, before it is forwarded (the
+   * request waits for the hook: a create held in flight); `answered` runs once Stripe answered
+   * it, before the answer goes back (a fault rule added there is in place for the next request).
+   */
+  watch(
+    orderId: string,
+    hook: {
+      arrived?: (request: ApiTapRequest) => Promise<void> | void;
+      answered?: (request: ApiTapRequest, status: number | string, body: unknown) => void;
+    },
+  ): () => void;
+  close(): Promise<void>;
+}
+
+/** Headers that describe one hop, not the request. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'host',
+  'proxy-connection',
+  'upgrade',
+]);
+
+function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name)) kept[name] = value;
+  return kept;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+/** `{id, metadata.order_id}` of a PaymentIntent in an answer (also inside a 402's error). */
+function intentIn(body: unknown): { id: string; orderId: string | undefined } | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as {
+    object?: unknown;
+    id?: unknown;
+    metadata?: { order_id?: unknown };
+    error?: { payment_intent?: unknown };
+  };
+  if (b.object === 'payment_intent' && typeof b.id === 'string')
+    return {
+      id: b.id,
+      orderId: typeof b.metadata?.order_id === 'string' ? b.metadata.order_id : undefined,
+    };
+  return b.error?.payment_intent ? intentIn(b.error.payment_intent) : undefined;
+}
+
+/** Starts a tap forwarding to the simulator at `upstreamUrl`. */
+export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
+  const upstream = new URL(upstreamUrl);
+  const records: ApiTapRecord[] = [];
+  const orderOfIntent = new Map<string, string>();
+  const intentOfOrder = new Map<string, string>();
+  const hooks = new Map<string, Set<Parameters<ApiTap['watch']>[1]>>();
+  let forwarded = 0;
+
+  const learn = (body: unknown) => {
+    for (const item of Array.isArray((body as { data?: unknown })?.data)
+      ? ((body as { data: unknown[] }).data ?? [])
+      : [body]) {
+      const intent = intentIn(item);
+      if (!intent?.orderId) continue;
+      orderOfIntent.set(intent.id, intent.orderId);
+      if (!intentOfOrder.has(intent.orderId)) intentOfOrder.set(intent.orderId, intent.id);
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks);
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        const match = req.method === 'POST' ? PAYMENT_INTENTS.exec(path) : null;
+        let record: ApiTapRecord | undefined;
+        let seen: ApiTapRequest | undefined;
+        if (match && path !== '/v1/payment_intents/search') {
+          const form = new URLSearchParams(body.toString('utf8'));
+          const paymentIntentId = match[1];
+          // POST /v1/payment_intents creates; …/:id/confirm and …/:id/cancel; …/:id alone updates.
+          const operation = (match[2] ?? (paymentIntentId === undefined ? 'create' : undefined)) as
+            ApiTapRecord['operation'] | undefined;
+          if (operation !== undefined) {
+            const orderId =
+              operation === 'create'
+                ? (form.get('metadata[order_id]') ?? undefined)
+                : paymentIntentId && orderOfIntent.get(paymentIntentId);
+            const key = req.headers['idempotency-key'];
+            record = {
+              at: Date.now(),
+              operation,
+              idempotencyKey: typeof key === 'string' ? key : undefined,
+              paymentMethod: form.get('payment_method') ?? undefined,
+              orderId: orderId || undefined,
+              paymentIntentId,
+              status: 'pending',
+            };
+            records.push(record);
+            seen = { operation, orderId: record.orderId, paymentIntentId };
+            for (const hook of hooks.get(record.orderId ?? '') ?? []) await hook.arrived?.(seen);
+          }
+        }
+        forwarded++;
+        const forward = request(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            method: req.method,
+            path: req.url,
+            // One connection per request: a kept-alive socket the simulator closed would add
+            // resets of the tap's own, which the seed does not replay.
+            headers: {
+              ...endToEnd(req.headers),
+              connection: 'close',
+              'content-length': body.length,
+            },
+            agent: false,
+          },
+          (answer) => {
+            const parts: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => parts.push(chunk));
+            answer.on('error', () => {
+              if (record) record.status = 'reset';
+              res.destroy();
+            });
+            answer.on('end', () => {
+              if (!answer.complete) {
+                if (record) record.status = 'reset';
+                res.destroy();
+                return;
+              }
+              const text = Buffer.concat(parts);
+              const status = answer.statusCode ?? 502;
+              const json = path.startsWith('/v1/payment_intents')
+                ? parseJson(text.toString('utf8'))
+                : undefined;
+              if (json !== undefined) learn(json);
+              if (record) {
+                record.status = status;
+                if (record.operation === 'create') record.paymentIntentId = intentIn(json)?.id;
+                for (const hook of hooks.get(record.orderId ?? '') ?? [])
+                  hook.answered?.(
+                    { ...seen!, paymentIntentId: record.paymentIntentId },
+                    status,
+                    json,
+                  );
+              }
+              res.writeHead(status, { ...endToEnd(answer.headers), 'content-length': text.length });
+              res.end(text);
+            });
+          },
+        );
+        forward.on('error', (error: NodeJS.ErrnoException) => {
+          // The simulator dropped the connection (a drop fault): so does the tap.
+          if (record) record.status = error.code ?? error.message;
+          res.destroy();
+        });
+        forward.end(body);
+      })().catch((error: unknown) => {
+        process.stderr.write(`[chaos api tap] ${String(error)}\n`);
+        res.destroy();
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    records,
+    forwarded: () => forwarded,
+    intentOf: (orderId) => intentOfOrder.get(orderId),
+    watch(orderId, hook) {
+      const set = hooks.get(orderId) ?? new Set();
+      set.add(hook);
+      hooks.set(orderId, set);
+      return () => set.delete(hook);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
