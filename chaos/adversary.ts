@@ -405,7 +405,9 @@ export class Adversary {
         return;
       }
       case AttackKind.conflict: {
-        await this.untilIntent(order, handle);
+        // Only once the order's intent exists: a conflicting run that came first would simply be
+        // the order (its intent, its amount), and the rows could not tell who is right.
+        if (!(await this.untilIntent(order, handle))) return;
         await (attack.whenEnded ? this.untilEnded(order, handle) : delay(attack.afterMs));
         const other: ChargeInput = {
           ...input,
@@ -715,19 +717,19 @@ export class Adversary {
     return undefined;
   }
 
-  /** Waits until the charge knows its intent (it exists at Stripe). */
+  /** Waits until the charge knows its intent (it exists at Stripe); false if it never did. */
   private async untilIntent(
     order: PlannedOrder,
     handle: WorkflowHandle<typeof chargeCustomer>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     let last = 'no answer';
     while (Date.now() < deadline) {
       try {
         const run = await this.current(handle);
-        if (run && !run.running) return;
+        if (run && !run.running) return this.stack.apiTap.intentOf(order.orderId) !== undefined;
         const status = run && (await handle.query(statusQuery));
-        if (status?.paymentIntentId) return;
+        if (status?.paymentIntentId) return true;
         if (status) last = `last seen ${status.state}`;
       } catch (error) {
         if (!(error instanceof Error)) throw error;
@@ -735,7 +737,8 @@ export class Adversary {
       }
       await delay(PHASE_POLL_MS);
     }
-    this.step(order, 'wait for the intent', 'missed', last);
+    this.step(order, 'wait for the intent', 'missed', `${last}: no conflicting start`);
+    return false;
   }
 
   /** Sends a signal directly to Temporal; records refusals for the signal limit. */
