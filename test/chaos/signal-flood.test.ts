@@ -34,7 +34,14 @@ beforeAll(async () => {
   stripe = createStripeClient({ secretKey: 'sk_test_flood', apiBase: sim.url });
   scratch = scratchActivities(stripe);
   const taskQueue = uniqueTaskQueue('flood');
-  worker = await server.createWorker(taskQueue, { activities: scratch.activities });
+  // debugMode runs workflow code on the main thread. With the SDK's worker threads (the default),
+  // Node itself aborts under this flood ("async hook stack has become corrupted", in the thread's
+  // MessagePort callback; temporalio/sdk-typescript#939, open): a bug of the SDK's threaded
+  // path, not of the workflow, which the README lists under Limits.
+  worker = await server.createWorker(taskQueue, {
+    activities: scratch.activities,
+    debugMode: true,
+  });
   running = worker.run();
   billing = new BillingClient(server.client, { taskQueue });
 });
