@@ -15,12 +15,11 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { ChargeInput } from '../src/client/index.js';
 import { chargeWorkflowId } from '../src/shared/ids.js';
 import type { chargeCustomer } from '../src/workflows/charge-customer.js';
+import { BillingPaymentIntentId, BillingStatus } from '../src/shared/search-attributes.js';
 import {
   ChargeState,
   cancelSignal,
   retryNowUpdate,
-  statusQuery,
-  type ChargeStatus,
   type RetryNowResult,
 } from '../src/workflows/messages.js';
 import {
@@ -38,16 +37,18 @@ import { TASK_QUEUE, type ChaosStack, type Progress } from './stack.js';
 
 /** How long the adversary waits for a phase (dunning, an intent, an end) before acting anyway. */
 const PHASE_TIMEOUT_MS = 60_000;
-const PHASE_POLL_MS = 600;
+const PHASE_POLL_MS = 1000;
 const END_TIMEOUT_MS = 240_000;
 /** Temporal calls made while the dev server may be restarting are retried this long. */
 const RETRY_FOR_MS = 60_000;
 /** Signals of a flood in flight at once. */
-const FLOOD_CONCURRENCY = 8;
+const FLOOD_CONCURRENCY = 4;
 /** A held confirm: long enough for a terminate and a restart to overtake it. */
 const HELD_CONFIRM_MS = 3000;
 /** 429s Stripe answers the confirm of a cancel_confirming_429 order with. */
 const RATE_LIMITED_CONFIRMS = 10;
+/** After the planned clock jumps, pruned restarts waiting this long share one more jump. */
+const ON_DEMAND_AFTER_MS = 20_000;
 
 /** What one step of an attack got. */
 export type StepResult = 'ok' | 'refused' | 'ended' | 'missed' | 'error';
@@ -103,16 +104,18 @@ function latch(): { promise: Promise<void>; open: () => void } {
 }
 
 /**
- * Stripe's clock jumps: the planned ones at their times; once those are over, a pruned restart
- * still waiting gets a jump of its own (debounced), so every one of them sees pruned keys.
+ * Stripe's clock jumps: the planned ones at their times; once those are over, pruned restarts
+ * still waiting share a jump of their own (after `ON_DEMAND_AFTER_MS` of collecting them), so
+ * every one of them sees pruned keys, and the jumps stay few.
  */
 class ClockJumper {
   private waiters: (() => void)[] = [];
   private plannedOver = false;
   private timer: NodeJS.Timeout | undefined;
+  private jumping: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly jump: (ms: number) => void,
+    private readonly jump: (ms: number) => Promise<void>,
     private readonly onDemandMs: number,
   ) {}
 
@@ -124,11 +127,15 @@ class ClockJumper {
     });
   }
 
-  perform(ms: number): void {
-    this.jump(ms);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+  /** Jumps (one at a time) and wakes whoever waited for it. */
+  perform(ms: number): Promise<void> {
+    this.jumping = this.jumping.then(async () => {
+      const waiters = this.waiters;
+      this.waiters = [];
+      await this.jump(ms);
+      for (const resolve of waiters) resolve();
+    });
+    return this.jumping;
   }
 
   /** The planned jumps are done: jump on demand from now on. */
@@ -141,8 +148,8 @@ class ClockJumper {
     if (!this.plannedOver || this.waiters.length === 0 || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.perform(this.onDemandMs);
-    }, 2000);
+      void this.perform(this.onDemandMs);
+    }, ON_DEMAND_AFTER_MS);
   }
 
   close(): void {
@@ -221,8 +228,11 @@ export class Adversary {
     private readonly progress: Progress,
   ) {
     const fallback = plan.adversarial?.clockJumps[0]?.ms ?? 25 * 3_600_000;
-    this.jumper = new ClockJumper((ms) => {
+    this.jumper = new ClockJumper(async (ms) => {
+      // No create straddles the jump (chaos/api-tap.ts says why).
+      const release = await this.stack.apiTap.quiesce();
       this.stack.sim.advanceTime(ms);
+      release();
       this.record.clockJumps.push({ at: Date.now(), ms });
       this.progress(`Stripe's clock +${(ms / 3_600_000).toFixed(1)} h (keys pruned)`);
     }, fallback);
@@ -254,7 +264,7 @@ export class Adversary {
     return (async () => {
       for (const jump of jumps) {
         await at(jump.atMs);
-        this.jumper.perform(jump.ms);
+        await this.jumper.perform(jump.ms);
       }
       this.jumper.planOver();
     })();
@@ -408,7 +418,9 @@ export class Adversary {
         // Only once the order's intent exists: a conflicting run that came first would simply be
         // the order (its intent, its amount), and the rows could not tell who is right.
         if (!(await this.untilIntent(order, handle))) return;
-        await (attack.whenEnded ? this.untilEnded(order, handle) : delay(attack.afterMs));
+        if (attack.whenEnded) {
+          if (!(await this.untilEnded(order, handle))) return;
+        } else await delay(attack.afterMs);
         const other: ChargeInput = {
           ...input,
           amount: attack.otherAmount ?? input.amount,
@@ -470,7 +482,8 @@ export class Adversary {
         return;
       }
       case AttackKind.prunedRestart: {
-        await this.untilEnded(order, handle);
+        // A restart of a charge that has not ended is another attack (terminate_restart).
+        if (!(await this.untilEnded(order, handle))) return;
         await this.jumper.next();
         const other: ChargeInput =
           attack.otherAmount === undefined ? input : { ...input, amount: attack.otherAmount };
@@ -582,13 +595,28 @@ export class Adversary {
     }
   }
 
-  /** The charge's current run and whether it runs; `undefined` if Temporal cannot say. */
-  private async current(
-    handle: WorkflowHandle<typeof chargeCustomer>,
-  ): Promise<{ runId: string; running: boolean } | undefined> {
+  /**
+   * The charge's current run: its id, whether it runs, and what its search attributes say (its
+   * state and intent: read from the server, so polling them costs the workers nothing, unlike a
+   * query); `undefined` if the workflow id never ran.
+   */
+  private async current(handle: WorkflowHandle<typeof chargeCustomer>): Promise<
+    | {
+        runId: string;
+        running: boolean;
+        state: string | undefined;
+        paymentIntentId: string | undefined;
+      }
+    | undefined
+  > {
     try {
       const d = await this.retrying(() => handle.describe());
-      return { runId: d.runId, running: d.status.name === 'RUNNING' };
+      return {
+        runId: d.runId,
+        running: d.status.name === 'RUNNING',
+        state: d.typedSearchAttributes.get(BillingStatus),
+        paymentIntentId: d.typedSearchAttributes.get(BillingPaymentIntentId),
+      };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
@@ -673,26 +701,27 @@ export class Adversary {
     }
   }
 
-  /** Waits until the charge's current run has ended (any status). */
+  /** Waits until the charge's current run has ended (any status); false if it did not. */
   private async untilEnded(
     order: PlannedOrder,
     handle: WorkflowHandle<typeof chargeCustomer>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const deadline = Date.now() + END_TIMEOUT_MS;
     while (Date.now() < deadline) {
       const run = await this.current(handle).catch(() => undefined);
-      if (run && !run.running) return;
+      if (run && !run.running) return true;
       await delay(1000);
     }
     this.step(order, 'wait for the end', 'missed', 'still running');
+    return false;
   }
 
-  /** Waits until the charge is in one of `states`; its status, or `undefined` (ended, timed out). */
+  /** Waits until the charge is in one of `states`; its intent then, or `undefined` (ended, timed out). */
   private async untilState(
     order: PlannedOrder,
     handle: WorkflowHandle<typeof chargeCustomer>,
     states: ChargeState[],
-  ): Promise<ChargeStatus | undefined> {
+  ): Promise<{ paymentIntentId: string | undefined } | undefined> {
     const deadline = Date.now() + PHASE_TIMEOUT_MS;
     let last = 'no answer';
     while (Date.now() < deadline) {
@@ -702,11 +731,8 @@ export class Adversary {
           this.step(order, `wait for ${states.join('/')}`, 'ended');
           return undefined;
         }
-        if (run) {
-          const status = await handle.query(statusQuery);
-          if (states.includes(status.state)) return status;
-          last = `last seen ${status.state}`;
-        }
+        if (run && states.some((s) => s === run.state)) return run;
+        if (run) last = `last seen ${run.state ?? 'no state yet'}`;
       } catch (error) {
         if (!(error instanceof Error)) throw error;
         last = message(error);
@@ -727,10 +753,9 @@ export class Adversary {
     while (Date.now() < deadline) {
       try {
         const run = await this.current(handle);
+        if (run?.paymentIntentId) return true;
         if (run && !run.running) return this.stack.apiTap.intentOf(order.orderId) !== undefined;
-        const status = run && (await handle.query(statusQuery));
-        if (status?.paymentIntentId) return true;
-        if (status) last = `last seen ${status.state}`;
+        if (run) last = `last seen ${run.state ?? 'no state yet'}`;
       } catch (error) {
         if (!(error instanceof Error)) throw error;
         last = message(error);

@@ -5,6 +5,7 @@
 // uses its hooks to act at a precise moment (a create in flight, a confirm being retried).
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const PAYMENT_INTENTS = /^\/v1\/payment_intents(?:\/([^/?]+)(?:\/(confirm|cancel))?)?$/;
 
@@ -20,7 +21,10 @@ export interface ApiTapRecord {
   /** The order: `metadata[order_id]` of a create, else the order of the intent in the path. */
   orderId: string | undefined;
   paymentIntentId: string | undefined;
-  /** The simulator's HTTP status, or the network error when it dropped the connection. */
+  /**
+   * The simulator's HTTP status, or the network error when it dropped the connection; `reset by
+   * the tap` for a create the tap refused because its search came before a clock jump.
+   */
   status: number | string;
 }
 
@@ -44,6 +48,12 @@ export interface ApiTap {
    * request waits for the hook: a create held in flight); `answered` runs once Stripe answered
    * it, before the answer goes back (a fault rule added there is in place for the next request).
    */
+  /**
+   * Holds new creates and waits until none is in flight (at most 30 s); the returned function
+   * marks a clock jump and lets them go. From then on a create whose order was last searched
+   * before the jump is reset unforwarded (see `startApiTap`).
+   */
+  quiesce(): Promise<() => void>;
   watch(
     orderId: string,
     hook: {
@@ -98,7 +108,23 @@ function intentIn(body: unknown): { id: string; orderId: string | undefined } | 
   return b.error?.payment_intent ? intentIn(b.error.payment_intent) : undefined;
 }
 
-/** Starts a tap forwarding to the simulator at `upstreamUrl`. */
+/** The order a search pins (`metadata['order_id']:'…'`), if any. */
+function searchedOrder(url: string): string | undefined {
+  const query = new URL(url, 'http://tap').searchParams.get('query') ?? '';
+  const match = /metadata\['order_id'\]:'((?:[^'\\]|\\.)*)'/.exec(query);
+  return match?.[1]?.replace(/\\(.)/g, '$1');
+}
+
+/**
+ * Starts a tap forwarding to the simulator at `upstreamUrl`.
+ *
+ * A Stripe clock jump stands for a day passing, but Temporal's clock does not move: an activity
+ * attempt that searched for its order's intent before the jump and creates after it would see its
+ * key pruned within seconds, which no deployment can (keys live 24 h, the create activity's
+ * retries stop after an hour). So around a jump the tap lets no create straddle it: creates in
+ * flight finish first, and a create whose order's last search came before the jump is reset
+ * unforwarded (nothing executed: the activity retries, searches again and finds what exists).
+ */
 export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
   const upstream = new URL(upstreamUrl);
   const records: ApiTapRecord[] = [];
@@ -106,6 +132,10 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
   const intentOfOrder = new Map<string, string>();
   const hooks = new Map<string, Set<Parameters<ApiTap['watch']>[1]>>();
   let forwarded = 0;
+  const lastSearchAt = new Map<string, number>();
+  let lastJumpAt = 0;
+  let createsInFlight = 0;
+  let gate: Promise<void> | undefined;
 
   const learn = (body: unknown) => {
     for (const item of Array.isArray((body as { data?: unknown })?.data)
@@ -155,6 +185,30 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
             for (const hook of hooks.get(record.orderId ?? '') ?? []) await hook.arrived?.(seen);
           }
         }
+        const searched = req.method === 'GET' && path === '/v1/payment_intents/search';
+        const searchOrder = searched ? searchedOrder(req.url ?? '') : undefined;
+        if (searchOrder !== undefined) lastSearchAt.set(searchOrder, Date.now());
+        const creating = record?.operation === 'create';
+        if (creating) {
+          // Held while a clock jump waits for the creates in flight (they are not counted).
+          while (gate) await gate;
+          createsInFlight++;
+        }
+        let settled = !creating;
+        const settle = () => {
+          if (!settled) createsInFlight--;
+          settled = true;
+        };
+        if (
+          creating &&
+          record?.orderId !== undefined &&
+          (lastSearchAt.get(record.orderId) ?? Infinity) < lastJumpAt
+        ) {
+          record.status = 'reset by the tap';
+          settle();
+          res.destroy();
+          return;
+        }
         forwarded++;
         const forward = request(
           {
@@ -176,9 +230,11 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
             answer.on('data', (chunk: Buffer) => parts.push(chunk));
             answer.on('error', () => {
               if (record) record.status = 'reset';
+              settle();
               res.destroy();
             });
             answer.on('end', () => {
+              settle();
               if (!answer.complete) {
                 if (record) record.status = 'reset';
                 res.destroy();
@@ -208,6 +264,7 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
         forward.on('error', (error: NodeJS.ErrnoException) => {
           // The simulator dropped the connection (a drop fault): so does the tap.
           if (record) record.status = error.code ?? error.message;
+          settle();
           res.destroy();
         });
         forward.end(body);
@@ -224,6 +281,17 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
     records,
     forwarded: () => forwarded,
     intentOf: (orderId) => intentOfOrder.get(orderId),
+    async quiesce() {
+      let open = () => undefined as void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      const deadline = Date.now() + 30_000;
+      while (createsInFlight > 0 && Date.now() < deadline) await delay(20);
+      return () => {
+        lastJumpAt = Date.now();
+        gate = undefined;
+        open();
+      };
+    },
     watch(orderId, hook) {
       const set = hooks.get(orderId) ?? new Set();
       set.add(hook);

@@ -27,8 +27,11 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const CONCURRENCY = 8;
 /** Examples kept per violated row, for the report. */
 const EXAMPLES = 5;
-/** A confirm already on its way when the run took a cancel may still arrive this much later. */
-const CANCEL_GRACE_MS = 5000;
+/**
+ * Requests of the confirm in flight at a cancel that may still reach Stripe after the workflow
+ * saw the cancel: the attempt already running, and stripe-node's one retry of it.
+ */
+const IN_FLIGHT_REQUESTS = 2;
 /** How long the receiver may take over one delivery (the tap gives up at 9.5 s). */
 const DELIVERY_WINDOW_MS = 10_000;
 
@@ -50,6 +53,10 @@ interface RunFacts {
   signals: number;
   /** When the run took its first valid cancel (ms), or its start if it carried one over. */
   cancelAt?: number;
+  /** When the workflow task that saw that cancel completed (ms). */
+  cancelSeenAt?: number;
+  /** Keys of the confirms in flight when the cancel came (their last attempt may still land). */
+  inFlightAtCancel: string[];
   /** Confirms the run scheduled after it had taken a valid cancel. */
   confirmsAfterCancel: number;
   activitiesScheduled: number;
@@ -205,19 +212,35 @@ function runFacts(
     stripeEventIds: [],
     signals: 0,
     confirmsAfterCancel: 0,
+    inFlightAtCancel: [],
     activitiesScheduled: 0,
     confirmsScheduled: 0,
     retryNow: [],
   };
   const bump = (name: string) => (counters[name] = (counters[name] ?? 0) + 1);
+  /** Confirms scheduled and not yet ended, by scheduled event id → key. */
+  const openConfirms = new Map<string, string>();
   for (const event of events) {
     bump('historyEvents');
     const started = event.workflowExecutionStartedEventAttributes;
     if (started) {
       facts.input = payloadAt(started.input, 0);
       const carried = payloadAt<{ cancelReason?: unknown }>(started.input, 1);
-      if (carried?.cancelReason !== undefined) facts.cancelAt = info.startTime.getTime();
+      if (carried?.cancelReason !== undefined)
+        facts.cancelAt = facts.cancelSeenAt = info.startTime.getTime();
     }
+    if (
+      event.workflowTaskCompletedEventAttributes &&
+      facts.cancelAt !== undefined &&
+      facts.cancelSeenAt === undefined
+    )
+      facts.cancelSeenAt = eventMs(event);
+    const ended =
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
+    if (ended) openConfirms.delete(String(ended.scheduledEventId));
     if (event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes)
       bump('activityFailures');
     if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) bump('activityRetries');
@@ -227,6 +250,8 @@ function runFacts(
       if (scheduled.activityType?.name === 'confirmPaymentIntent') {
         facts.confirmsScheduled++;
         if (facts.cancelAt !== undefined) facts.confirmsAfterCancel++;
+        const key = payloadAt<{ idempotencyKey?: unknown }>(scheduled.input)?.idempotencyKey;
+        openConfirms.set(String(event.eventId), typeof key === 'string' ? key : '');
       }
     }
     if (event.workflowExecutionUpdateAcceptedEventAttributes) bump('retryNowUpdates');
@@ -249,8 +274,10 @@ function runFacts(
     facts.signals++;
     if (signal.signalName === 'cancel') {
       bump('cancelSignals');
-      if (facts.cancelAt === undefined && cancelSchema.safeParse(payloadAt(signal.input)).success)
+      if (facts.cancelAt === undefined && cancelSchema.safeParse(payloadAt(signal.input)).success) {
         facts.cancelAt = eventMs(event);
+        facts.inFlightAtCancel = [...openConfirms.values()];
+      }
     }
     if (signal.signalName !== 'stripeEvent') continue;
     bump('stripeEventSignals');
@@ -524,13 +551,29 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     if (run.confirmsAfterCancel > 0)
       afterCancel.add(`${where}: ${run.confirmsAfterCancel} confirm(s) scheduled after the cancel`);
   }
+  // On the wire: once the workflow has seen the cancel, the confirm it was waiting for may land
+  // at most once more (its attempt in flight, and stripe-node's one retry of it); no other
+  // confirm of the run may reach Stripe after the cancel.
   const runById = new Map(allRuns.map((r) => [r.info.runId, r]));
+  const lateByKey = new Map<string, number>();
   for (const request of input.apiTaps) {
     if (request.operation !== 'confirm') continue;
     const run = runById.get(runOfConfirmKey(request.idempotencyKey) ?? '');
-    if (run?.cancelAt !== undefined && request.at > run.cancelAt + CANCEL_GRACE_MS)
+    if (run?.cancelAt === undefined || request.at <= run.cancelAt) continue;
+    const key = request.idempotencyKey ?? '';
+    const where = `${run.info.workflowId} (run ${run.info.runId})`;
+    if (!run.inFlightAtCancel.includes(key)) {
       afterCancel.add(
-        `${run.info.workflowId} (run ${run.info.runId}): a confirm reached Stripe ${((request.at - run.cancelAt) / 1000).toFixed(1)} s after the cancel`,
+        `${where}: ${key} reached Stripe ${((request.at - run.cancelAt) / 1000).toFixed(1)} s after the cancel, not in flight then`,
+      );
+      continue;
+    }
+    if (request.at <= (run.cancelSeenAt ?? run.cancelAt)) continue;
+    const late = (lateByKey.get(key) ?? 0) + 1;
+    lateByKey.set(key, late);
+    if (late > IN_FLIGHT_REQUESTS)
+      afterCancel.add(
+        `${where}: ${key} reached Stripe ${late}× after the workflow saw the cancel (${((request.at - (run.cancelSeenAt ?? run.cancelAt)) / 1000).toFixed(1)} s after)`,
       );
   }
 

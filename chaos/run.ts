@@ -1,7 +1,8 @@
 // One chaos run, start to finish: plan from the seed, start the stack, arm the simulator's
 // faults, drive the load and the disruptions, drain (bounded), let Stripe's pending webhook
 // retries land, check, and tear down. `npm run chaos` and the CI test both call `runChaos`.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BACKFILL_SCHEDULE_ID } from '../src/shared/stripe-events.js';
 import { checkRun } from './check.js';
@@ -91,6 +92,15 @@ export async function runChaos(
       legitMethods: LEGIT_METHODS,
       signalRefusals: driver.adversary?.signalRefusals ?? [],
     });
+    if (options.keep || check.invariants.some((r) => r.count > 0))
+      writeEvidence(stack.dir, {
+        'stripe-requests.json': stack.sim.requests(),
+        'stripe-ledger.json': stack.sim.ledger(),
+        'api-tap.json': stack.apiTap.records,
+        'webhook-tap.json': stack.tap.records,
+        'driver-actions.json': driver.actions,
+        'adversary-steps.json': driver.adversary?.steps ?? [],
+      });
     report = {
       options,
       plan,
@@ -115,4 +125,10 @@ export async function runChaos(
       rmSync(stack.dir, { recursive: true, force: true });
     else progress(`kept the run directory (db file, logs, outbox): ${stack.dir}`);
   }
+}
+
+/** What the simulator, the taps and the driver recorded, for reading a failure after the run. */
+function writeEvidence(dir: string, files: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(files))
+    writeFileSync(join(dir, name), JSON.stringify(value));
 }
