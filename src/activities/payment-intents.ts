@@ -113,7 +113,7 @@ function searchLiteral(value: string): string {
 
 function failureCode(error: unknown): { type: string; info: StripeErrorInfo } | undefined {
   if (!(error instanceof ApplicationFailure) || !error.type) return undefined;
-  return { type: error.type, info: (error.details?.[0] ?? {}) };
+  return { type: error.type, info: error.details?.[0] ?? {} };
 }
 
 /** PaymentIntent activities over an injected Stripe client (no module mocking in tests). */
@@ -137,7 +137,6 @@ export function createPaymentIntentActivities(stripe: Stripe) {
       },
       { readOnly: true },
     );
-
 
   /** The customer's intent tagged with `workflowId`, via list (strongly consistent, unlike search). */
   const findForWorkflow = (input: FindPaymentIntentInput) =>

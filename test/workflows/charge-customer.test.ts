@@ -272,7 +272,9 @@ describe('chargeCustomer', () => {
     const wf = chargeWorkflowId(input.orderId);
     expect(result.outcome).toBe('succeeded');
     expect(
-      fake.calls.filter((c) => c.name === 'confirm').map((c) => [unscopedKey(c), c.paymentMethodId]),
+      fake.calls
+        .filter((c) => c.name === 'confirm')
+        .map((c) => [unscopedKey(c), c.paymentMethodId]),
     ).toEqual([
       [`db/${wf}/confirm/0`, 'pm_card_visa'],
       [`db/${wf}/confirm/1`, 'pm_card_mastercard'],
