@@ -37,6 +37,8 @@ afterAll(async () => {
 });
 afterEach(() => sim.faults.clear());
 
+const CONFIRM = '/v1/payment_intents/:id/confirm';
+
 let seq = 0;
 const order = (paymentMethodId: string, overrides: Partial<ChargeInput> = {}): ChargeInput => ({
   orderId: `it-${process.pid}-${Date.now()}-${seq++}`,
@@ -111,6 +113,21 @@ describe('chargeCustomer against the Stripe simulator', () => {
     expect(await sentKeys(input.orderId, 'create')).toEqual([
       `db/${chargeWorkflowId(input.orderId)}/create/0`,
     ]);
+    // What Stripe received: the create executed, its answer was lost twice, and the retries with
+    // the same key were answered from Stripe's saved result.
+    const creates = sim.requests({
+      order_id: input.orderId,
+      method: 'POST',
+      path: '/v1/payment_intents',
+    });
+    expect(new Set(creates.map((r) => r.idempotencyKey))).toEqual(
+      new Set([`db/${chargeWorkflowId(input.orderId)}/create/0`]),
+    );
+    expect(creates.map((r) => [r.executed, r.dropped ?? false, r.replayed])).toEqual([
+      [true, true, false],
+      [false, true, true],
+      [false, false, true],
+    ]);
   });
 
   it('a lost confirm response is retried with the same key and charges once', async () => {
@@ -125,6 +142,20 @@ describe('chargeCustomer against the Stripe simulator', () => {
     expect(result.outcome).toBe('succeeded');
     expect(ledger?.successfulCharges).toBe(1);
     expect(sim.ledger().paymentIntents[result.paymentIntentId!]?.confirmations).toBe(1);
+    // What Stripe received: one key for every try; the first executed (its answer lost), the
+    // last answered from the saved result. A move to …/confirm/1 would show here.
+    const { runId } = await server.client.workflow
+      .getHandle(chargeWorkflowId(input.orderId))
+      .describe();
+    const confirms = sim.requests({ order_id: input.orderId, path: CONFIRM });
+    expect(confirms.map((r) => r.idempotencyKey)).toEqual(
+      confirms.map(() => `db/${chargeWorkflowId(input.orderId)}/${runId}/confirm/0`),
+    );
+    expect(confirms.map((r) => [r.executed, r.dropped ?? false, r.replayed])).toEqual([
+      [true, true, false],
+      [false, true, true],
+      [false, false, true],
+    ]);
   });
 
   it('a 500 on confirm after the money moved is reconciled by reading the intent: no second confirm', async () => {
@@ -264,17 +295,14 @@ describe('a worker killed mid-activity', () => {
     const input = order('pm_card_visa');
     const handle = await billing.startCharge(input);
 
-    // Wait until the confirm activity is running on the child worker, then kill it hard.
-    for (let i = 0; ; i++) {
-      const { raw } = await handle.workflow.describe();
-      const running = raw.pendingActivities?.some(
-        (a) => a.activityType?.name === 'confirmPaymentIntent' && a.lastStartedTime,
-      );
-      if (running) break;
-      if (i > 300) throw new Error('the confirm activity never started');
-      await new Promise((r) => setTimeout(r, 50));
+    // Wait until Stripe has the confirm request (held by the latency), then kill the worker hard:
+    // the kill lands mid-call.
+    for (let i = 0; sim.requests({ order_id: input.orderId, path: CONFIRM }).length === 0; i++) {
+      if (i > 600) throw new Error('the confirm request never reached the simulator');
+      await new Promise((r) => setTimeout(r, 25));
     }
     child.kill('SIGKILL');
+    expect(sim.requests({ order_id: input.orderId, path: CONFIRM })).toHaveLength(1);
 
     replacement = await server.createWorker(taskQueue, {
       activities: scratch.activities,
@@ -285,5 +313,16 @@ describe('a worker killed mid-activity', () => {
     expect(await sentKeys(input.orderId, 'confirm')).toEqual([
       `db/${chargeWorkflowId(input.orderId)}/confirm/0`,
     ]);
+    // Stripe saw the killed worker's request and the replacement's retry, with one key; the
+    // retry came from a later attempt of the same activity.
+    const confirms = sim.requests({ order_id: input.orderId, path: CONFIRM });
+    expect(confirms.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(confirms.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(confirms.filter((r) => r.executed)).toHaveLength(1);
+    const history = await handle.workflow.fetchHistory();
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0)
+      .filter((a) => a > 0);
+    expect(Math.max(...attempts)).toBeGreaterThan(1);
   }, 90_000);
 });
