@@ -57,6 +57,10 @@ interface RunFacts {
   cancelSeenAt?: number;
   /** Keys of the confirms in flight when the cancel came (their last attempt may still land). */
   inFlightAtCancel: string[];
+  /** When the first of those ended (its answer reached the workflow), ms. */
+  inFlightEndedAt?: number;
+  /** A confirm had already ended when the cancel came. */
+  confirmEndedBeforeCancel: boolean;
   /** Confirms the run scheduled after it had taken a valid cancel. */
   confirmsAfterCancel: number;
   activitiesScheduled: number;
@@ -213,6 +217,7 @@ function runFacts(
     signals: 0,
     confirmsAfterCancel: 0,
     inFlightAtCancel: [],
+    confirmEndedBeforeCancel: false,
     activitiesScheduled: 0,
     confirmsScheduled: 0,
     retryNow: [],
@@ -220,6 +225,7 @@ function runFacts(
   const bump = (name: string) => (counters[name] = (counters[name] ?? 0) + 1);
   /** Confirms scheduled and not yet ended, by scheduled event id → key. */
   const openConfirms = new Map<string, string>();
+  let inFlightIds = new Set<string>();
   for (const event of events) {
     bump('historyEvents');
     const started = event.workflowExecutionStartedEventAttributes;
@@ -240,7 +246,13 @@ function runFacts(
       event.activityTaskFailedEventAttributes ??
       event.activityTaskTimedOutEventAttributes ??
       event.activityTaskCanceledEventAttributes;
-    if (ended) openConfirms.delete(String(ended.scheduledEventId));
+    if (ended) {
+      const id = String(ended.scheduledEventId);
+      if (openConfirms.has(id) && facts.cancelAt === undefined)
+        facts.confirmEndedBeforeCancel = true;
+      if (inFlightIds.has(id)) facts.inFlightEndedAt ??= eventMs(event);
+      openConfirms.delete(id);
+    }
     if (event.activityTaskFailedEventAttributes || event.activityTaskTimedOutEventAttributes)
       bump('activityFailures');
     if ((event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) bump('activityRetries');
@@ -277,6 +289,7 @@ function runFacts(
       if (facts.cancelAt === undefined && cancelSchema.safeParse(payloadAt(signal.input)).success) {
         facts.cancelAt = eventMs(event);
         facts.inFlightAtCancel = [...openConfirms.values()];
+        inFlightIds = new Set(openConfirms.keys());
       }
     }
     if (signal.signalName !== 'stripeEvent') continue;
@@ -594,8 +607,9 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
 
   // ---- cancels during a retried confirm, storms, floods (attacked orders) ----
   const canceledConfirm = row(
-    'cancels while the confirm was retried (429s) that did not end canceled',
+    'cancels seen while the confirm was retried (429s) that did not end canceled',
   );
+  let cancelsAnsweredFirst = 0;
   const storms = row(
     'retryNow storms: confirms at Stripe beyond the first attempt and the accepted, unmerged answers',
   );
@@ -621,8 +635,24 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     const chain = chainOf(order.orderId);
     const outcome = outcomeOf(chain);
     const captured = ledger.orders[order.orderId]?.amountCaptured ?? 0;
-    if (kind === 'cancel_confirming_429' && (outcome !== ChargeOutcome.canceled || captured > 0))
-      canceledConfirm.add(`${order.orderId}: ${outcome}, ${captured} captured`);
+    const run = chain?.reporting;
+    if (kind === 'cancel_confirming_429') {
+      // The claim: a cancel the workflow saw before the confirm's answer stops it. A cancel it
+      // could not see first (its tasks did not run: a killed worker, a restarting server, a
+      // starved machine, while Temporal kept retrying the activity) is counted apart.
+      const answeredFirst =
+        run?.cancelAt !== undefined &&
+        ((run.inFlightAtCancel.length === 0 && run.confirmEndedBeforeCancel) ||
+          (run.inFlightEndedAt !== undefined &&
+            (run.cancelSeenAt ?? Infinity) > run.inFlightEndedAt));
+      if (run?.cancelAt === undefined)
+        canceledConfirm.add(`${order.orderId}: no valid cancel in its history`);
+      else if (answeredFirst) cancelsAnsweredFirst++;
+      else if (outcome !== ChargeOutcome.canceled || captured > 0)
+        canceledConfirm.add(
+          `${order.orderId}: ${outcome}, ${captured} captured; the workflow saw the cancel ${run.cancelSeenAt === undefined ? 'never' : new Date(run.cancelSeenAt).toISOString()}, the confirm answered ${run.inFlightEndedAt === undefined ? '(none in flight)' : new Date(run.inFlightEndedAt).toISOString()}`,
+        );
+    }
     if (kind === 'retry_storm') {
       const answers = chain?.runs.flatMap((r) => r.retryNow) ?? [];
       const accepted = answers.filter((a) => a.accepted && !a.merged).length;
@@ -812,6 +842,10 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       allRuns.filter((r) => r.info.status.name === 'CONTINUED_AS_NEW').length,
     );
     observe('adversarial: most signals in one run', maxSignalsPerRun);
+    observe(
+      "adversarial: cancels (429 attack) the workflow could not see before Stripe's answer",
+      cancelsAnsweredFirst,
+    );
     observe(
       'adversarial: most confirms executed at Stripe for one order (distinct keys)',
       Math.max(0, ...[...executedConfirmKeys.values()].map((k) => k.size)),

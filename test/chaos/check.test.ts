@@ -147,10 +147,12 @@ describe('the chaos checker', () => {
       'wrongid',
       'aftercancel',
       'cancel429',
+      'late429',
       'storm',
       'flood',
     ].map((orderId) => ({ orderId, scenario: 'success', amount: 1500 }));
     orders.find((o) => o.orderId === 'cancel429')!.attack = { kind: 'cancel_confirming_429' };
+    orders.find((o) => o.orderId === 'late429')!.attack = { kind: 'cancel_confirming_429' };
     orders.find((o) => o.orderId === 'storm')!.attack = { kind: 'retry_storm' };
     orders.find((o) => o.orderId === 'flood')!.attack = { kind: 'signal_flood' };
 
@@ -179,6 +181,7 @@ describe('the chaos checker', () => {
     add('pi_wrongid', intent('wrongid', 'succeeded', 1500, 1500));
     add('pi_aftercancel', intent('aftercancel', 'canceled'));
     add('pi_cancel429', intent('cancel429', 'succeeded', 1500, 1500));
+    add('pi_late429', intent('late429', 'succeeded', 1500, 1500));
     add('pi_storm', intent('storm', 'canceled'));
     add('pi_flood', intent('flood', 'canceled'));
 
@@ -209,6 +212,16 @@ describe('the chaos checker', () => {
       ),
       run('charge:cancel429', 'r-429', input('cancel429'), T0, { result: paid('pi_cancel429') }, [
         signal(T0 + 1000, 'cancel', { reason: 'stop' }),
+      ]),
+      // The confirm answered before any workflow task could see the cancel: not this row's.
+      run('charge:late429', 'r-late', input('late429'), T0, { result: paid('pi_late429') }, [
+        { eventId: 7, ...confirmScheduled(T0 + 500) },
+        signal(T0 + 1000, 'cancel', { reason: 'stop' }),
+        {
+          eventTime: at(T0 + 90_000),
+          activityTaskCompletedEventAttributes: { scheduledEventId: 7 },
+        },
+        { eventTime: at(T0 + 91_000), workflowTaskCompletedEventAttributes: {} },
       ]),
       run('charge:storm', 'r-storm', input('storm'), T0, { result: canceled('pi_storm') }, [
         retryNowAnswer({ accepted: true, merged: true }),
@@ -273,7 +286,7 @@ describe('the chaos checker', () => {
         'conflict',
       'runs under a wrong workflow id that did not fail WrongWorkflowId untouched': 'wrongid',
       'confirms a run sent after it took a valid cancel': 'aftercancel',
-      'cancels while the confirm was retried (429s) that did not end canceled': 'cancel429',
+      'cancels seen while the confirm was retried (429s) that did not end canceled': 'cancel429',
       'retryNow storms: confirms at Stripe beyond the first attempt and the accepted, unmerged answers':
         'storm',
       'signal floods: signals Temporal refused (per-run limit) or a cancel after the flood not honored':
@@ -283,11 +296,16 @@ describe('the chaos checker', () => {
       expect(counts[name]?.count, name).toBeGreaterThan(0);
       expect(counts[name]?.examples.join('\n'), name).toContain(orderId);
     }
-    // The consistent order appears in no row.
+    // The consistent orders appear in no row.
     for (const r of result.invariants)
       expect(
-        r.examples.filter((e) => /^(charge:)?ok\b/.test(e)),
+        r.examples.filter((e) => /^(charge:)?(ok|late429)\b/.test(e)),
         r.name,
       ).toEqual([]);
+    expect(
+      result.observations[
+        "adversarial: cancels (429 attack) the workflow could not see before Stripe's answer"
+      ],
+    ).toBe(1);
   });
 });
