@@ -21,6 +21,8 @@ export interface ChargeLevel {
   floor: RunStats;
   /** ours charges/s ÷ floor workflows/s. */
   throughputRatio: number;
+  /** The same ratio in each round, in order: the spread the merged figure hides. */
+  roundRatios: number[];
   /** ours p50 ÷ floor p50. */
   p50Ratio: number;
   p99Ratio: number;
@@ -83,6 +85,7 @@ export async function benchCharges(
         ours: o,
         floor: f,
         throughputRatio: o.perSecond / f.perSecond,
+        roundRatios: ours.map((r, i) => r.perSecond / floors[i]!.perSecond),
         p50Ratio: o.p50Ms / f.p50Ms,
         p99Ratio: o.p99Ms / f.p99Ms,
       });

@@ -25,6 +25,8 @@ export interface IngestResult {
   bareSignals: RunStats;
   /** receiver events/s ÷ bare signals/s. */
   ratio: number;
+  /** The same ratio in each round, in order. */
+  roundRatios: number[];
 }
 
 /** The task queue of the ingest targets; its worker stops before the measurement. */
@@ -204,5 +206,11 @@ export async function benchIngest(
   );
   const receiver = mergeRuns(ours);
   const bareSignals = mergeRuns(bare);
-  return { sizes, receiver, bareSignals, ratio: receiver.perSecond / bareSignals.perSecond };
+  return {
+    sizes,
+    receiver,
+    bareSignals,
+    ratio: receiver.perSecond / bareSignals.perSecond,
+    roundRatios: ours.map((r, i) => r.perSecond / bare[i]!.perSecond),
+  };
 }

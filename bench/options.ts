@@ -5,8 +5,9 @@ import type { HistorySizes } from './history.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config.js';
 import type { IdleSizes } from './idle.js';
 import type { IngestSizes } from './ingest.js';
+import type { RequestSizes } from './requests.js';
 
-export const FIGURES = ['ingest', 'charge', 'history', 'idle', 'travel'] as const;
+export const FIGURES = ['ingest', 'charge', 'history', 'idle', 'travel', 'requests'] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface BenchOptions {
@@ -16,6 +17,7 @@ export interface BenchOptions {
   charge: ChargeSizes;
   history: HistorySizes;
   idle: IdleSizes;
+  requests: RequestSizes;
   /** Where the JSON and the markdown go. */
   out: string;
   markdown: string;
@@ -39,6 +41,7 @@ export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> =
     settleSamples: 5,
     stopGraceMs: 10_000,
   },
+  requests: { intents: 10_000, charges: 5, seedConcurrency: 8 },
 };
 
 export const QUICK: typeof FULL = {
@@ -56,6 +59,8 @@ export const QUICK: typeof FULL = {
     settleSamples: 2,
     stopGraceMs: 2000,
   },
+  // The full 10,000 intents: the smoke test asserts the count per create is the same with them.
+  requests: { intents: 10_000, charges: 2, seedConcurrency: 8 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join(',')}] [size flags]
@@ -68,6 +73,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join('
   --rounds N              rounds of (baseline, ours) for ingest and charges (full: ${FULL.ingest.rounds} and ${FULL.charge.rounds})
   --idle S,L              sleeping charges at the two points (full: ${FULL.idle.small},${FULL.idle.large})
   --idle-cache N          the idle worker's WORKER_MAX_CACHED_WORKFLOWS (full: ${FULL.idle.cache})
+  --requests-intents N    intents on the busy customer of the requests figure (full: ${FULL.requests.intents})
   --out PATH              results JSON (default bench/results.json)
   --markdown PATH         table (default docs/performance.md)
   --render                only redraw the markdown from the JSON
@@ -127,6 +133,7 @@ export function parseOptions(
     'rounds',
     'idle',
     'idle-cache',
+    'requests-intents',
     'out',
     'markdown',
   ]);
@@ -165,6 +172,9 @@ export function parseOptions(
       }
       case 'idle-cache':
         options.idle.cache = positiveInt(name, value);
+        break;
+      case 'requests-intents':
+        options.requests.intents = positiveInt(name, value);
         break;
       default:
         if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);

@@ -1,11 +1,13 @@
 // Runs the chosen figures on one bench stack, in an order that keeps them apart (ingest before
-// anything leaves webhooks in flight; idle last, it leaves thousands of workflows behind).
-import { cpus } from 'node:os';
+// anything leaves webhooks in flight; idle late, it leaves thousands of workflows behind; requests
+// last, its 10,000 intents would otherwise make every later search scan them).
+import { cpus, loadavg } from 'node:os';
 import { benchCharges } from './charge.js';
 import { benchHistory } from './history.js';
 import { benchIdle } from './idle.js';
 import { benchIngest } from './ingest.js';
 import { progress, setQuiet } from './measure.js';
+import { benchRequests } from './requests.js';
 import type { BenchOptions } from './options.js';
 import { buildRows, RESULTS_SCHEMA_VERSION, type BenchResults } from './report.js';
 import { startBenchStack } from './stack.js';
@@ -14,6 +16,7 @@ import { benchTimeTravel } from './time-travel.js';
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   setQuiet(options.quiet);
   const t0 = performance.now();
+  const loadAtStart = loadavg();
   const runId = `bench-${process.pid}-${Date.now().toString(36)}`;
   const has = (figure: BenchOptions['figures'][number]) => options.figures.includes(figure);
   const stack = await startBenchStack();
@@ -41,11 +44,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (has('history')) partial.history = await benchHistory(stack, options.history, runId);
     if (has('travel')) partial.timeTravel = await benchTimeTravel(stack);
     if (has('idle')) partial.idle = await benchIdle(stack, options.idle, runId);
+    if (has('requests')) partial.requests = await benchRequests(stack, options.requests, runId);
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     progress('stopping the stack');
     await stack.close();
   }
-  const done = { ...partial, durationSeconds: (performance.now() - t0) / 1000 };
+  const done = {
+    ...partial,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    durationSeconds: (performance.now() - t0) / 1000,
+  };
   return { ...done, rows: buildRows(done) };
 }

@@ -1,6 +1,7 @@
 // Smoke test of `npm run bench`: every figure runs end to end at --quick sizes and the results
 // have the documented shape with finite ratios. No timing assertion: the bench's printed
-// figures are the performance evidence, never this test.
+// figures are the performance evidence, never this test. One count is asserted: a create sends
+// the same Stripe requests with 10,000 intents on the customer as with none (issue 12).
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../bench/options.js';
 import { renderMarkdown, RESULTS_SCHEMA_VERSION } from '../../bench/report.js';
@@ -20,6 +21,23 @@ describe('npm run bench --quick', () => {
       options.idle.large,
     ]);
     expect(results.timeTravel?.attempts).toBeGreaterThan(1);
+    expect(results.ingest?.roundRatios).toHaveLength(options.ingest.rounds);
+    for (const level of results.charges ?? [])
+      expect(level.roundRatios).toHaveLength(options.charge.rounds);
+
+    // Stripe requests per create: counted from stripe-node's events, the same at 0 and 10,000.
+    const requests = results.requests!;
+    expect(requests.empty.intentsOnCustomer).toBe(0);
+    expect(requests.busy.intentsOnCustomer).toBe(10_000);
+    expect(requests.empty.perCreate['GET /v1/payment_intents/search']).toBe(1);
+    expect(requests.busy.perCreate).toEqual(requests.empty.perCreate);
+    expect(requests.busy.perCreateTotal).toBe(requests.empty.perCreateTotal);
+    expect(requests.equal).toBe(true);
+    for (const point of [requests.empty, requests.busy])
+      expect(point, 'every request attributed and answered').toMatchObject({
+        unanswered: 0,
+        unattributed: 0,
+      });
 
     const ids = results.rows.map((r) => r.id);
     expect(ids).toEqual(
@@ -31,6 +49,7 @@ describe('npm run bench --quick', () => {
         'history.dunning',
         'idle.rss',
         'travel.campaign',
+        'requests.create',
       ]),
     );
     for (const row of results.rows) {
@@ -44,7 +63,7 @@ describe('npm run bench --quick', () => {
     expect(markdown.split('\n').filter((l) => l.startsWith('| ')).length).toBe(
       results.rows.length + 1,
     );
-  }, 180_000);
+  }, 300_000);
 
   it('reads sizes from flags and the environment, and rejects unknown ones', () => {
     const options = parseOptions(['--idle', '50,500', '--charge-concurrency=2,6'], {
@@ -53,6 +72,7 @@ describe('npm run bench --quick', () => {
     expect(options.idle).toMatchObject({ small: 50, large: 500 });
     expect(options.charge.concurrencies).toEqual([2, 6]);
     expect(options.charge.rounds).toBe(3);
+    expect(parseOptions(['--quick', '--requests-intents', '200'], {}).requests.intents).toBe(200);
     expect(() => parseOptions(['--idle', '500,50'], {})).toThrow(/small then large/);
     expect(() => parseOptions(['--warp', '9'], {})).toThrow(/unknown option --warp/);
   });
