@@ -230,9 +230,11 @@ export class WebhookDispatcher {
   }
 
   private async pass(includeHeld: boolean): Promise<void> {
+    // Without a target nothing is delivered, and the same due delivery would come back forever
+    // (a loop that never yields): the pass ends, and deliveries wait for a target.
     for (
       let delivery = this.next(includeHeld);
-      delivery && !this.closed;
+      delivery && !this.closed && this.target;
       delivery = this.next(includeHeld)
     ) {
       await this.attempt(delivery);
