@@ -140,7 +140,10 @@ export function createEventRouter({
           `WorkflowType = 'chargeCustomer' AND ${BillingPaymentIntentId.name} = '${route.paymentIntentId}'`,
         );
         if (open.length > 0) return signalAll(open, event, MatchedBy.searchAttribute);
-        if (closed.length > 0) return { delivery: Delivery.closed, workflowIds: closed };
+        // Only closed runs carry the intent's id, but a newer run of the same workflow id may be
+        // open and not have set the attribute yet (a restart reads the intent before it upserts):
+        // signal the id, which reaches its open run if there is one, and is `closed` otherwise.
+        if (closed.length > 0) return signalAll(closed, event, MatchedBy.searchAttribute);
         return `no charge workflow has ${BillingPaymentIntentId.name} = ${route.paymentIntentId} (yet)`;
       }
       case RouteKind.customer: {
