@@ -2,56 +2,31 @@
 // activities): 10,000 junk signals during dunning must leave the charge able to take a cancel
 // and webhooks. It runs with the chaos step (`npm run test:chaos`): sending 10,000 signals takes
 // about a minute here, which `npm test`'s 5 minutes cannot spare.
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/activities/stripe-client.js';
-import { BillingClient, type ChargeHandle } from '../../src/client/index.js';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import type { BillingClient } from '../../src/client/index.js';
+import { type ChargeHandle } from '../../src/client/index.js';
 import { SIGNALS_PER_RUN } from '../../src/workflows/charge-customer.js';
-import {
-  connectDevServer,
-  scratchActivities,
-  uniqueTaskQueue,
-  type DevServer,
-  type ScratchActivities,
-} from '../helpers/temporal.js';
+import { type DevServer } from '../helpers/temporal.js';
+import { startChargeStack, type ChargeStack } from '../helpers/charge-stack.js';
 import { eventually } from '../webhooks/stack.js';
 
 let server: DevServer;
-let sim: Simulator;
 let stripe: Stripe;
-let scratch: ScratchActivities;
-let worker: Worker;
-let running: Promise<void>;
+let stack: ChargeStack;
 let billing: BillingClient;
 
 beforeAll(async () => {
-  [server, sim] = await Promise.all([
-    connectDevServer(),
-    startSimulator({ port: 0, seed: Math.floor(Math.random() * 2 ** 31) }),
-  ]);
-  stripe = createStripeClient({ secretKey: 'sk_test_flood', apiBase: sim.url });
-  scratch = scratchActivities(stripe);
-  const taskQueue = uniqueTaskQueue('flood');
   // debugMode runs workflow code on the main thread. With the SDK's worker threads (the default),
   // Node itself aborts under this flood ("async hook stack has become corrupted", in the thread's
   // MessagePort callback; temporalio/sdk-typescript#939, open): a bug of the SDK's threaded
   // path, not of the workflow, which the README lists under Limits.
-  worker = await server.createWorker(taskQueue, {
-    activities: scratch.activities,
-    debugMode: true,
-  });
-  running = worker.run();
-  billing = new BillingClient(server.client, { taskQueue });
+  stack = await startChargeStack('flood', { debugMode: true });
+  ({ server, stripe, billing } = stack);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await scratch?.close();
-  await sim?.close();
-  await server?.close();
+  await stack?.close();
 });
 
 /** A charge in dunning after its first (soft) decline, with days until the next attempt. */

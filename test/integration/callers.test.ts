@@ -8,23 +8,17 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/activities/stripe-client.js';
+import type { BillingClient } from '../../src/client/index.js';
 import {
-  BillingClient,
   ChargeConflictError,
   type ChargeHandle,
   type ChargeInput,
   type ChargeResult,
 } from '../../src/client/index.js';
 import { chargeWorkflowId } from '../../src/shared/ids.js';
-import {
-  IDEMPOTENCY_KEY_TTL_MS,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/index.js';
+import { IDEMPOTENCY_KEY_TTL_MS, type Simulator } from '../../src/simulator/index.js';
 import type { chargeCustomer } from '../../src/workflows/charge-customer.js';
 import {
   ChargeFailureType,
@@ -33,37 +27,22 @@ import {
   type ChargeConflictDetails,
 } from '../../src/workflows/messages.js';
 import { temporal, type TemporalCliRun } from '../helpers/temporal-cli.js';
-import {
-  connectDevServer,
-  scratchActivities,
-  uniqueTaskQueue,
-  type DevServer,
-  type ScratchActivities,
-} from '../helpers/temporal.js';
+import { type DevServer } from '../helpers/temporal.js';
+import { startChargeStack, type ChargeStack } from '../helpers/charge-stack.js';
 import { eventually } from '../webhooks/stack.js';
 
 let server: DevServer;
 let sim: Simulator;
 let stripe: Stripe;
-let scratch: ScratchActivities;
-let worker: Worker;
-let running: Promise<void>;
+let stack: ChargeStack;
 let billing: BillingClient;
-const taskQueue = uniqueTaskQueue('callers');
+let taskQueue: string;
 /** Every workflow id a test started, so that runs left waiting (today: dunning) end with the file. */
 const started = new Set<string>();
 
 beforeAll(async () => {
-  // A random seed: customer ids must not repeat those of other files' simulators on this server.
-  [server, sim] = await Promise.all([
-    connectDevServer(),
-    startSimulator({ port: 0, seed: Math.floor(Math.random() * 2 ** 31) }),
-  ]);
-  stripe = createStripeClient({ secretKey: 'sk_test_callers', apiBase: sim.url });
-  scratch = scratchActivities(stripe);
-  worker = await server.createWorker(taskQueue, { activities: scratch.activities });
-  running = worker.run();
-  billing = new BillingClient(server.client, { taskQueue });
+  stack = await startChargeStack('callers');
+  ({ server, sim, stripe, billing, taskQueue } = stack);
 });
 
 afterAll(async () => {
@@ -77,11 +56,7 @@ afterAll(async () => {
         }),
     ),
   );
-  worker?.shutdown();
-  await running;
-  await scratch?.close();
-  await sim?.close();
-  await server?.close();
+  await stack?.close();
 });
 
 afterEach(() => sim.faults.clear());

@@ -2,49 +2,25 @@
 // a worker on the real activities and the Stripe simulator. Forged payment-method signals sent
 // with the Temporal CLI, a retryNow storm, a cancel while a confirm is still retrying and a flood
 // of junk signals: none of them may move money or wedge the charge.
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/activities/stripe-client.js';
-import {
-  BillingClient,
-  type ChargeHandle,
-  type ChargeInput,
-  type ChargeStatus,
-} from '../../src/client/index.js';
-import { FaultKind, startSimulator, type Simulator } from '../../src/simulator/index.js';
-import {
-  connectDevServer,
-  scratchActivities,
-  uniqueTaskQueue,
-  type DevServer,
-  type ScratchActivities,
-} from '../helpers/temporal.js';
+import type { BillingClient } from '../../src/client/index.js';
+import { type ChargeHandle, type ChargeInput, type ChargeStatus } from '../../src/client/index.js';
+import { FaultKind, type Simulator } from '../../src/simulator/index.js';
+import { startChargeStack, type ChargeStack } from '../helpers/charge-stack.js';
 import { temporal } from '../helpers/temporal-cli.js';
 import { eventually } from '../webhooks/stack.js';
 
-let server: DevServer;
 let sim: Simulator;
 let stripe: Stripe;
-let scratch: ScratchActivities;
-let worker: Worker;
-let running: Promise<void>;
+let stack: ChargeStack;
 let billing: BillingClient;
-const taskQueue = uniqueTaskQueue('messages');
 /** The charges the tests started: those still dunning (days) are terminated with the file. */
 const charges: ChargeHandle[] = [];
 
 beforeAll(async () => {
-  // A random seed: customer ids must not repeat those of other files' simulators on this server.
-  [server, sim] = await Promise.all([
-    connectDevServer(),
-    startSimulator({ port: 0, seed: Math.floor(Math.random() * 2 ** 31) }),
-  ]);
-  stripe = createStripeClient({ secretKey: 'sk_test_messages', apiBase: sim.url });
-  scratch = scratchActivities(stripe);
-  worker = await server.createWorker(taskQueue, { activities: scratch.activities });
-  running = worker.run();
-  billing = new BillingClient(server.client, { taskQueue });
+  stack = await startChargeStack('messages');
+  ({ sim, stripe, billing } = stack);
 });
 
 afterAll(async () => {
@@ -52,11 +28,7 @@ afterAll(async () => {
     const { status } = await charge.workflow.describe();
     if (status.name === 'RUNNING') await charge.workflow.terminate('messages test file over');
   }
-  worker?.shutdown();
-  await running;
-  await scratch?.close();
-  await sim?.close();
-  await server?.close();
+  await stack?.close();
 });
 
 afterEach(() => sim.faults.clear());
