@@ -267,11 +267,11 @@ describe('a worker killed mid-activity', () => {
   it('is replaced, the confirm is retried with the same key, and the order is charged once', async () => {
     const taskQueue = uniqueTaskQueue('kill');
     // The confirm request sits at Stripe for 3 s: long enough to kill the worker mid-call.
-    sim.faults.add({
+    const held = sim.faults.add({
       kind: 'latency',
       latencyMs: 3000,
       method: 'POST',
-      path: '/v1/payment_intents/:id/confirm',
+      path: CONFIRM,
       times: 1,
     });
     child = spawn(
@@ -295,14 +295,15 @@ describe('a worker killed mid-activity', () => {
     const input = order('pm_card_visa');
     const handle = await billing.startCharge(input);
 
-    // Wait until Stripe has the confirm request (held by the latency), then kill the worker hard:
-    // the kill lands mid-call.
-    for (let i = 0; sim.requests({ order_id: input.orderId, path: CONFIRM }).length === 0; i++) {
+    // Wait until Stripe holds the confirm request (its latency rule is used up when the request
+    // arrives; the log records it only once answered), then kill the worker hard: the kill lands
+    // mid-call, before the answer can reach the worker.
+    for (let i = 0; sim.faults.list().some((rule) => rule.id === held); i++) {
       if (i > 600) throw new Error('the confirm request never reached the simulator');
       await new Promise((r) => setTimeout(r, 25));
     }
     child.kill('SIGKILL');
-    expect(sim.requests({ order_id: input.orderId, path: CONFIRM })).toHaveLength(1);
+    expect(sim.requests({ order_id: input.orderId, path: CONFIRM })).toHaveLength(0);
 
     replacement = await server.createWorker(taskQueue, {
       activities: scratch.activities,
