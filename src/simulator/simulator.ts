@@ -72,7 +72,7 @@ export interface Simulator {
   url: string;
   port: number;
   /** API fault rules (see FaultKind). */
-  faults: { add(rule: FaultRule): string; clear(): void; list(): FaultRule[] };
+  faults: { add(rule: FaultRule): string; clear(): void; list(): (FaultRule & { id: string })[] };
   /** Webhook fault rules (see WebhookFaultKind). */
   webhookFaults: { add(rule: WebhookFaultRule): string; clear(): void; list(): WebhookFaultRule[] };
   /** Money moved per PaymentIntent and per `metadata.order_id`; only succeeded charges count. */
