@@ -238,6 +238,7 @@ describe('chargeCustomer', () => {
     const wf = chargeWorkflowId(input.orderId);
     expect(result).toMatchObject({ outcome: 'succeeded', paymentIntentId: 'pi_fake_1' });
     expect(keys(fake, 'create')).toEqual([`db/${wf}/create/0`, `db/${wf}/create/1`]);
+    expect(fake.intents()).toHaveLength(1);
     expect(fake.charges()).toBe(1);
     // The first key of a fresh chain does not look (the key suffices); the next one looks among
     // the intents created since the run started (less an hour for the clocks).

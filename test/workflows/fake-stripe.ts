@@ -1,6 +1,8 @@
-// Fake PaymentIntent activities for workflow tests on the time-skipping server: one intent,
-// scripted confirm outcomes, and settlement measured in the server's (virtual) time. They throw
-// the same typed failures the real activities throw, so the workflow's branches are exercised.
+// Fake PaymentIntent activities for workflow tests on the time-skipping server: intents made per
+// create key as Stripe makes them, scripted confirm outcomes, and settlement measured in the
+// server's (virtual) time. They throw the same typed failures the real activities throw, so the
+// workflow's branches are exercised. The fake can be wrong where Stripe cannot: it records every
+// success, even a second one on one intent, so a workflow that charges twice shows 2.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FinalActionRequest } from '../../src/activities/final-action.js';
@@ -75,13 +77,22 @@ export interface FakeStripe {
   paymentMethods: Map<string, string | null>;
   /** Attaches a method to a customer, as the customer would through Stripe. */
   attach(paymentMethodId: string, customerId: string): void;
+  /** The intent made last (an order normally has one: `pi_fake_1`). */
   intent(): PaymentIntentSnapshot;
-  /** Changes the intent as if the customer or bank did something outside the workflow. */
+  /** Every intent made, in order of creation. */
+  intents(): PaymentIntentSnapshot[];
+  /** Changes the last intent as if the customer or bank did something outside the workflow. */
   setStatus(
     status: PaymentIntentSnapshot['status'],
     error?: PaymentIntentSnapshot['lastPaymentError'],
   ): void;
-  /** Successful charges so far (must never exceed 1). */
+  /**
+   * Every success, in order: a confirm that succeeded (under its key), a settlement, or a
+   * status set to `succeeded` from outside. A second success is recorded too, on the same
+   * intent (Stripe would refuse that confirm) or on a second intent of the order.
+   */
+  successes: { paymentIntentId: string; via: 'confirm' | 'settlement' | 'outside'; key?: string }[];
+  /** Successful charges so far, `successes.length` (must never exceed 1). */
   charges(): number;
 }
 
@@ -117,23 +128,44 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
   const calls: FakeStripe['calls'] = [];
   const notifications: FakeStripe['notifications'] = [];
   const finalActions: FinalActionRequest[] = [];
-  let intent: PaymentIntentSnapshot | undefined;
-  let charges = 0;
-  let settlement: { at: number; to: 'succeeded' | 'requires_payment_method' } | undefined;
+  const successes: FakeStripe['successes'] = [];
+  /** The intents Stripe holds, with what a look-up by workflow or order id reads. */
+  const intents = new Map<
+    string,
+    { intent: PaymentIntentSnapshot; workflowId: string; orderId: string; createdMs: number }
+  >();
+  let lastId: string | undefined;
+  const settlements = new Map<
+    string,
+    { at: number; to: 'succeeded' | 'requires_payment_method' }
+  >();
   const keysSeen = new Map<string, PaymentIntentSnapshot>();
+  const createKeys = new Map<string, string>();
   let unreachableKey: string | undefined;
   let chargeSeq = 0;
 
-  /** The intent; inside an activity (`settle`), a due settlement is applied first. */
-  const current = (settle = true): PaymentIntentSnapshot => {
-    if (!intent)
-      throw ApplicationFailure.create({
-        type: StripeFailureType.invalidRequest,
-        message: 'no intent',
-        nonRetryable: true,
-      });
+  const missing = () =>
+    ApplicationFailure.create({
+      type: StripeFailureType.invalidRequest,
+      message: 'no intent',
+      nonRetryable: true,
+      details: [{ statusCode: 404, code: 'resource_missing' }],
+    });
+  const store = (next: PaymentIntentSnapshot): PaymentIntentSnapshot => {
+    const held = intents.get(next.id);
+    if (!held) throw missing();
+    held.intent = next;
+    return next;
+  };
+
+  /** An intent by id; inside an activity (`settle`), a due settlement is applied first. */
+  const current = (id: string | undefined = lastId, settle = true): PaymentIntentSnapshot => {
+    const held = id === undefined ? undefined : intents.get(id);
+    if (!held) throw missing();
+    const settlement = settlements.get(held.intent.id);
     if (settle && settlement && serverNow() >= settlement.at) {
-      intent =
+      const intent = held.intent;
+      store(
         settlement.to === 'succeeded'
           ? { ...intent, status: IntentStatus.succeeded, amountReceived: intent.amount }
           : {
@@ -143,23 +175,38 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
                 code: 'payment_intent_payment_attempt_failed',
                 message: 'debit failed',
               },
-            };
-      if (settlement.to === 'succeeded') charges++;
-      settlement = undefined;
+            },
+      );
+      if (settlement.to === 'succeeded')
+        successes.push({ paymentIntentId: intent.id, via: 'settlement' });
+      settlements.delete(intent.id);
     }
-    return intent;
+    return held.intent;
   };
 
-  const succeed = (): void => {
-    if (intent!.status === IntentStatus.succeeded)
-      throw failure(StripeFailureType.unexpectedState, { code: 'payment_intent_unexpected_state' });
-    intent = {
-      ...intent!,
+  /** Charges the intent, whatever its status: a second success is recorded, not refused. */
+  const succeed = (id: string, key: string): PaymentIntentSnapshot => {
+    const intent = current(id);
+    successes.push({ paymentIntentId: id, via: 'confirm', key });
+    return store({
+      ...intent,
       status: IntentStatus.succeeded,
-      amountReceived: intent!.amount,
+      amountReceived: intent.amountReceived + intent.amount,
       lastPaymentError: undefined,
-    };
-    charges++;
+    });
+  };
+
+  /** What the real activity's look-ups would find: by order id (search), by workflow id (list). */
+  const lookUp = (input: CreatePaymentIntentInput): PaymentIntentSnapshot | undefined => {
+    const held = [...intents.values()];
+    const { lookFirst } = input;
+    const sinceMs = lookFirst ? (lookFirst.createdSince ?? 0) * 1000 : 0;
+    const found =
+      (input.searchFirst ? held.find((h) => h.orderId === input.orderId) : undefined) ??
+      (lookFirst === false
+        ? undefined
+        : held.find((h) => h.workflowId === input.workflowId && h.createdMs >= sinceMs));
+    return found && current(found.intent.id);
   };
 
   const activities: ChargeActivities = {
@@ -175,18 +222,33 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
       options.createAmbiguous = undefined;
       if (ambiguous && !ambiguous.created)
         throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
-      // Like the real activity: an intent already made for this workflow is returned, not re-made.
-      intent ??= {
-        id: 'pi_fake_1',
-        status: input.paymentMethodId
-          ? IntentStatus.requiresConfirmation
-          : IntentStatus.requiresPaymentMethod,
-        amount: input.amount,
-        amountReceived: 0,
-        currency: input.currency,
-        customerId: input.customerId,
-        paymentMethodId: input.paymentMethodId,
-      };
+      // Like Stripe: a key seen before answers with its intent; a new key makes a new intent
+      // unless the real activity's look-ups (search by order, list by workflow) would find one.
+      const replayed = createKeys.get(input.idempotencyKey);
+      const existing = replayed === undefined ? lookUp(input) : current(replayed);
+      const intent =
+        existing ??
+        ({
+          id: `pi_fake_${intents.size + 1}`,
+          status: input.paymentMethodId
+            ? IntentStatus.requiresConfirmation
+            : IntentStatus.requiresPaymentMethod,
+          amount: input.amount,
+          amountReceived: 0,
+          currency: input.currency,
+          customerId: input.customerId,
+          paymentMethodId: input.paymentMethodId,
+        } satisfies PaymentIntentSnapshot);
+      if (!existing) {
+        intents.set(intent.id, {
+          intent,
+          workflowId: input.workflowId,
+          orderId: input.orderId,
+          createdMs: serverNow(),
+        });
+        lastId = intent.id;
+      }
+      createKeys.set(input.idempotencyKey, intent.id);
       if (ambiguous?.created) throw failure(StripeFailureType.ambiguous, { statusCode: 500 });
       return intent;
     },
@@ -219,10 +281,11 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
         script.shift();
       }
       const step = script.shift() ?? { kind: 'succeed' };
-      current();
+      const id = input.paymentIntentId;
+      let intent = current(id);
       switch (step.kind) {
         case 'succeed':
-          succeed();
+          intent = succeed(id, input.idempotencyKey);
           break;
         case 'decline': {
           const lastPaymentError = {
@@ -232,7 +295,11 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
             adviceCode: step.adviceCode,
             message: 'Your card was declined.',
           };
-          intent = { ...intent!, status: IntentStatus.requiresPaymentMethod, lastPaymentError };
+          intent = store({
+            ...intent,
+            status: IntentStatus.requiresPaymentMethod,
+            lastPaymentError,
+          });
           throw failure(StripeFailureType.declined, {
             statusCode: 402,
             ...lastPaymentError,
@@ -240,21 +307,21 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
           });
         }
         case 'requires_action':
-          intent = {
-            ...intent!,
+          intent = store({
+            ...intent,
             status: IntentStatus.requiresAction,
             nextActionType: 'use_stripe_sdk',
-          };
+          });
           break;
         case 'processing':
-          intent = { ...intent!, status: IntentStatus.processing };
-          settlement = { at: serverNow() + step.settlesAfterMs, to: step.settlesTo };
+          intent = store({ ...intent, status: IntentStatus.processing });
+          settlements.set(id, { at: serverNow() + step.settlesAfterMs, to: step.settlesTo });
           break;
         case 'ambiguous':
-          if (step.moved) succeed();
+          if (step.moved) succeed(id, input.idempotencyKey);
           throw failure(StripeFailureType.ambiguous, { statusCode: 500, message: 'fake 500' });
       }
-      const result = intent!;
+      const result = intent;
       keysSeen.set(input.idempotencyKey, result);
       await options.afterConfirm?.(
         fake,
@@ -264,23 +331,17 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     },
     async retrievePaymentIntent(id: string) {
       calls.push({ name: 'retrieve', at: serverNow() });
-      if (id !== intent?.id)
-        throw failure(StripeFailureType.invalidRequest, {
-          statusCode: 404,
-          code: 'resource_missing',
-        });
-      return current();
+      return current(id);
     },
     async cancelPaymentIntent(input: CancelPaymentIntentInput) {
       calls.push({ name: 'cancel', key: input.idempotencyKey, runId: runIdNow(), at: serverNow() });
-      const now = current();
+      const now = current(input.paymentIntentId);
       if (now.status === IntentStatus.succeeded || now.status === IntentStatus.processing) {
         throw failure(StripeFailureType.unexpectedState, {
           code: 'payment_intent_unexpected_state',
         });
       }
-      intent = { ...now, status: IntentStatus.canceled };
-      return intent;
+      return store({ ...now, status: IntentStatus.canceled });
     },
     async retrieveDefaultPaymentMethod() {
       calls.push({ name: 'defaultPaymentMethod', at: serverNow() });
@@ -312,12 +373,23 @@ export function createFakeStripe(script: ConfirmScript[], options: FakeOptions =
     attach(paymentMethodId, customerId) {
       fake.paymentMethods.set(paymentMethodId, customerId);
     },
-    intent: () => current(false),
+    intent: () => current(lastId, false),
+    intents: () => [...intents.values()].map((h) => h.intent),
     setStatus(status, error) {
-      intent = { ...current(false), status, lastPaymentError: error };
-      if (status === IntentStatus.succeeded) charges++;
+      const intent = current(lastId, false);
+      store({
+        ...intent,
+        status,
+        lastPaymentError: error,
+        ...(status === IntentStatus.succeeded && {
+          amountReceived: intent.amountReceived + intent.amount,
+        }),
+      });
+      if (status === IntentStatus.succeeded)
+        successes.push({ paymentIntentId: intent.id, via: 'outside' });
     },
-    charges: () => charges,
+    successes,
+    charges: () => successes.length,
   };
   return fake;
 }
