@@ -1,7 +1,7 @@
 // Renders a chaos run as markdown tables: the invariants (each must be 0), the outcomes per
 // scenario, what the driver did and what the checker observed, plus the seed and the command
 // that replays the run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AttackKind } from './adversarial-plan.js';
 import type { CheckResult } from './check.js';
 import type { DriverRecord } from './driver.js';
@@ -220,27 +220,25 @@ export function reportJson(report: ChaosReport): string {
 }
 
 /**
- * README.md with the results file `file` (markdown written by `--out`) between the markers of
- * its kind: `<!-- chaos-adversarial-table:start/end -->` for an adversarial run, else
- * `<!-- chaos-table:start/end -->`. Throws when the README has no such markers.
+ * `markdown` (docs/chaos.md) with the results file `file` (markdown written by `--out`) between
+ * the markers of its kind: `<!-- chaos-adversarial-table:start/end -->` for an adversarial run,
+ * else `<!-- chaos-table:start/end -->`. Throws when the page has no such markers.
  */
-export function withChaosResults(readme: string, file: string): string {
-  const markdown = readFileSync(file, 'utf8').trim();
-  const [heading = '', ...rest] = markdown.split('\n');
+export function withChaosResults(markdown: string, file: string, where = 'docs/chaos.md'): string {
+  const results = readFileSync(file, 'utf8').trim();
+  const [heading = '', ...rest] = results.split('\n');
   const marker = heading.includes('Adversarial') ? 'chaos-adversarial-table' : 'chaos-table';
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end);
-  if (from === -1 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
-  const block = [
-    start,
-    '',
-    `Rendered from \`${file}\` (its figures as JSON next to it), written by the run below with \`--out ${file}\`.`,
-    '',
-    `**${heading.replace(/^#+\s*/, '')}.**`,
-    ...rest,
-    '',
-  ].join('\n');
-  return readme.slice(0, from) + block + readme.slice(to);
+  const from = markdown.indexOf(start);
+  const to = markdown.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`${where} has no ${start} … ${end} block`);
+  const json = file.replace(/\.md$/, '') + '.json';
+  const source = existsSync(json)
+    ? `Rendered from \`${file}\` (its figures as JSON in \`${json}\`), written by the run with \`--out ${file}\`.`
+    : `Rendered from \`${file}\`, the report as the run printed it (no JSON next to it).`;
+  const block = [start, '', source, '', `**${heading.replace(/^#+\s*/, '')}.**`, ...rest, ''].join(
+    '\n',
+  );
+  return markdown.slice(0, from) + block + markdown.slice(to);
 }

@@ -1,7 +1,7 @@
 // `npm run chaos`: drives orders through the real stack under faults and disruptions (and, with
 // --adversarial, callers that bypass the client), checks the invariants independently, prints
 // the table and the seed; exits 1 on any violation. --out FILE also writes the report there (and
-// its JSON next to it); `--readme FILE` (no run) puts such a results file into README.md.
+// its JSON next to it); `--docs FILE` (no run) puts such a results file into docs/chaos.md.
 // Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --adversarial
 // --out --keep --quiet.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,13 +10,16 @@ import { killChildren } from '../chaos/processes.js';
 import { passed, renderReport, reportJson, withChaosResults } from '../chaos/report.js';
 import { runChaos } from '../chaos/run.js';
 
+/** Where `--docs` renders a results file: the Chaos page. */
+const CHAOS_PAGE = 'docs/chaos.md';
+
 async function main(): Promise<number> {
-  const readme = process.argv.indexOf('--readme');
-  if (readme !== -1) {
-    const file = process.argv[readme + 1];
-    if (!file) throw new Error('--readme needs the results file a run wrote with --out');
-    writeFileSync('README.md', withChaosResults(readFileSync('README.md', 'utf8'), file));
-    process.stderr.write(`README.md: the chaos results of ${file}\n`);
+  const docs = process.argv.indexOf('--docs');
+  if (docs !== -1) {
+    const file = process.argv[docs + 1];
+    if (!file) throw new Error('--docs needs the results file a run wrote with --out');
+    writeFileSync(CHAOS_PAGE, withChaosResults(readFileSync(CHAOS_PAGE, 'utf8'), file));
+    process.stderr.write(`${CHAOS_PAGE}: the chaos results of ${file}\n`);
     return 0;
   }
   const options = parseChaosArgs(process.argv.slice(2));

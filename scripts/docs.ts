@@ -1,9 +1,119 @@
-// `npm run docs`: regenerates the generated parts of README.md: the configuration table (from
-// the config schema) and the Performance table (from docs/performance.md, written by the bench).
-import { readFileSync, writeFileSync } from 'node:fs';
-import { withConfigReference, withPerformance } from '../src/docs/config-reference.js';
+// `npm run docs`: regenerates every generated block of the docs from its source, so no figure is
+// typed by hand: the configuration table (the config schema), the Performance page's tables
+// (bench/results.json), the recorded histories' sizes (test/replay/histories/*.json), the
+// campaign picture's history (docs/campaign-history.json) and the Chaos page's run tables (the
+// files `npm run chaos -- --out` wrote). test/docs.test.ts compares each block with this rendering.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import { renderMarkdown, type BenchResults } from '../bench/report.js';
+import { withChaosResults } from '../chaos/report.js';
+import { readBlock, withBlock } from '../src/docs/blocks.js';
+import { CONFIG_BLOCK, configReference } from '../src/docs/config-reference.js';
+import {
+  campaignHistoryLine,
+  PERFORMANCE_BLOCK,
+  recordedHistoriesTable,
+  ROUNDS_BLOCK,
+  roundSpreadTable,
+  type CampaignHistoryInput,
+} from '../src/docs/figures.js';
+import { SCENARIOS } from '../test/replay/scenarios.js';
 
-const readme = readFileSync('README.md', 'utf8');
-const performance = readFileSync('docs/performance.md', 'utf8');
-writeFileSync('README.md', withPerformance(withConfigReference(readme), performance));
-console.log('README.md: configuration and performance tables regenerated');
+/** One generated block: the page it sits in, its marker name, its source and its rendering. */
+export interface GeneratedBlock {
+  page: string;
+  block: string;
+  source: string;
+  body: string;
+}
+
+const read = (path: string) => readFileSync(path, 'utf8');
+const json = <T>(path: string) => JSON.parse(read(path)) as T;
+
+const HISTORIES = 'test/replay/histories';
+
+/** The chaos results file a page's block was rendered from (its "Rendered from" line). */
+function chaosSource(page: string, block: string, fallback: string): string {
+  try {
+    return /Rendered from `([^`]+)`/.exec(readBlock(read(page), block, page))?.[1] ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Every generated block of the docs, rendered from its source as it is now. */
+export function generatedBlocks(): GeneratedBlock[] {
+  const bench = json<BenchResults>('bench/results.json');
+  const histories = readdirSync(HISTORIES)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const scenario = SCENARIOS.find((s) => `${s.name}.json` === file);
+      if (!scenario)
+        throw new Error(`${HISTORIES}/${file} has no scenario in test/replay/scenarios.ts`);
+      return {
+        file,
+        paymentMethodId: scenario.paymentMethodId,
+        fault: scenario.fault?.kind,
+        retryDelaysDays: scenario.dunning?.retryDelaysDays,
+        eventTypes: json<{ events: { eventType: string }[] }>(`${HISTORIES}/${file}`).events.map(
+          (e) => e.eventType,
+        ),
+      };
+    });
+  const campaign = 'docs/campaign-history.json';
+  const chaos = (block: string, fallback: string): GeneratedBlock => {
+    const source = chaosSource('docs/chaos.md', block, fallback);
+    return {
+      page: 'docs/chaos.md',
+      block,
+      source,
+      body: readBlock(withChaosResults(read('docs/chaos.md'), source), block, 'docs/chaos.md'),
+    };
+  };
+  return [
+    {
+      page: 'docs/configuration.md',
+      block: CONFIG_BLOCK,
+      source: 'src/config.ts',
+      body: configReference(),
+    },
+    {
+      page: 'docs/performance.md',
+      block: PERFORMANCE_BLOCK,
+      source: 'bench/results.json',
+      body: renderMarkdown(bench),
+    },
+    {
+      page: 'docs/performance.md',
+      block: ROUNDS_BLOCK,
+      source: 'bench/results.json',
+      body: roundSpreadTable(bench),
+    },
+    {
+      page: 'docs/stripe-outcomes.md',
+      block: 'recorded-histories',
+      source: HISTORIES,
+      body: recordedHistoriesTable(histories),
+    },
+    {
+      page: 'docs/dunning.md',
+      block: 'campaign-history',
+      source: campaign,
+      body: campaignHistoryLine(json<CampaignHistoryInput>(campaign), campaign),
+    },
+    chaos('chaos-table', 'docs/chaos-full.md'),
+    chaos('chaos-adversarial-table', 'docs/chaos-adversarial.md'),
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const pages = new Map<string, string>();
+  for (const { page, block, body } of generatedBlocks())
+    pages.set(page, withBlock(pages.get(page) ?? read(page), block, body, page));
+  // Formatted as the repository's Prettier config says, so the format check stays clean.
+  for (const [page, text] of pages)
+    writeFileSync(page, await format(text, { ...(await resolveConfig(page)), filepath: page }));
+  console.log(`regenerated: ${[...pages.keys()].join(', ')}`);
+}

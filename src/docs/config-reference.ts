@@ -1,10 +1,11 @@
-// The README's generated parts: the configuration table (from the one config schema, so it
-// cannot drift) and the bench's Performance table.
-// `npm run docs` rewrites the README between its markers; a test fails when they disagree.
+// The configuration table of docs/configuration.md, generated from the one config schema so it
+// cannot drift. `npm run docs` rewrites it between its markers; a test fails when they disagree.
 import { configSchema, loadConfig, type Config } from '../config.js';
+import { blockEnd, blockStart, withBlock } from './blocks.js';
 
-export const CONFIG_START = '<!-- config-reference:start -->';
-export const CONFIG_END = '<!-- config-reference:end -->';
+export const CONFIG_BLOCK = 'config-reference';
+export const CONFIG_START = blockStart(CONFIG_BLOCK);
+export const CONFIG_END = blockEnd(CONFIG_BLOCK);
 
 function shown(value: Config[keyof Config]): string {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return '—';
@@ -22,28 +23,7 @@ export function configReference(): string {
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
-/** `readme` with the generated table between the markers. */
-export function withConfigReference(readme: string): string {
-  const start = readme.indexOf(CONFIG_START);
-  const end = readme.indexOf(CONFIG_END);
-  if (start < 0 || end < start)
-    throw new Error(`README.md lacks the ${CONFIG_START} … ${CONFIG_END} markers`);
-  return `${readme.slice(0, start + CONFIG_START.length)}\n\n${configReference()}\n\n${readme.slice(end)}`;
-}
-
-export const PERFORMANCE_START = '<!-- performance:start -->';
-export const PERFORMANCE_END = '<!-- performance:end -->';
-
-/** The bench's table (docs/performance.md) without its generated-file comment. */
-export function performanceBody(markdown: string): string {
-  return markdown.replace(/^<!--[\s\S]*?-->\s*/, '').trim();
-}
-
-/** `readme` with the bench's table between the performance markers. */
-export function withPerformance(readme: string, performanceMarkdown: string): string {
-  const start = readme.indexOf(PERFORMANCE_START);
-  const end = readme.indexOf(PERFORMANCE_END);
-  if (start < 0 || end < start)
-    throw new Error(`README.md lacks the ${PERFORMANCE_START} … ${PERFORMANCE_END} markers`);
-  return `${readme.slice(0, start + PERFORMANCE_START.length)}\n\n${performanceBody(performanceMarkdown)}\n\n${readme.slice(end)}`;
+/** `markdown` (docs/configuration.md) with the generated table between the markers. */
+export function withConfigReference(markdown: string, where = 'docs/configuration.md'): string {
+  return withBlock(markdown, CONFIG_BLOCK, configReference(), where);
 }
