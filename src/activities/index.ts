@@ -7,6 +7,10 @@ import { createEventActivities, type RoutingTarget } from './events.js';
 import { createFinalActionActivities, type FinalActionHook } from './final-action.js';
 import { createNotificationActivities } from './notifications.js';
 import { createPaymentIntentActivities } from './payment-intents.js';
+// Refunds and disputes (issue 14).
+import { FileOperatorAlerter, type OperatorAlerter } from '../notifications/operator-alerts.js';
+import { createDisputeActivities } from './disputes.js';
+import { createRefundActivities } from './refunds.js';
 
 export interface ActivityDependencies {
   stripe: Stripe;
@@ -16,6 +20,8 @@ export interface ActivityDependencies {
   temporal?: RoutingTarget;
   /** Customer notifications; default: an `OutboxNotifier` at the default path (see createNotifier). */
   notifier?: Notifier;
+  /** Alerts to operators (disputes); default: a `FileOperatorAlerter` next to the outbox. */
+  operatorAlerts?: OperatorAlerter;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -24,6 +30,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createFinalActionActivities(deps.finalAction),
     ...createEventActivities(deps.stripe, deps.temporal),
     ...createNotificationActivities(deps.notifier ?? new OutboxNotifier()),
+    ...createRefundActivities(deps.stripe),
+    ...createDisputeActivities(deps.stripe, deps.operatorAlerts ?? new FileOperatorAlerter()),
   };
 }
 

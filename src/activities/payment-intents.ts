@@ -71,7 +71,7 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
  * in flight, so a crashed worker is noticed after the heartbeat timeout (seconds), not the
  * start-to-close timeout, and the retry (same key) runs on another worker.
  */
-async function stripeCall<T>(call: () => Promise<T>, { readOnly = false } = {}): Promise<T> {
+export async function stripeCall<T>(call: () => Promise<T>, { readOnly = false } = {}): Promise<T> {
   const context = Context.current();
   const beat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {

@@ -8,6 +8,8 @@ import {
   statusCommand,
 } from './charge-commands.js';
 import type { Command } from './command.js';
+import { disputeCommand, disputesCommand } from './dispute-commands.js';
+import { refundCommand } from './refund-commands.js';
 import { simCommand } from './sim-command.js';
 
 /** Every command of the CLI. */
@@ -17,6 +19,9 @@ export const commands: readonly Command[] = [
   listCommand,
   retryNowCommand,
   cancelCommand,
+  refundCommand,
+  disputesCommand,
+  disputeCommand,
   backfillEventsCommand,
   simCommand,
 ];

@@ -40,6 +40,30 @@ import {
   type RetryNowResult,
 } from '../workflows/messages.js';
 import { readStartedRun } from './started-run.js';
+// Refunds and disputes (issue 14).
+import {
+  getDispute,
+  getRefund,
+  listDisputesDue,
+  startRefund,
+  type DisputeHandle,
+  type RefundHandle,
+  type RefundRequest,
+} from './after-charge.js';
+
+export {
+  DisputeHandle,
+  RefundHandle,
+  disputesDueQuery,
+  type ListedDispute,
+  type RefundRequest,
+} from './after-charge.js';
+export type { RefundResult } from '../shared/refunds.js';
+export type {
+  DisputeResult,
+  SubmitEvidenceInput,
+  SubmitEvidenceResult,
+} from '../shared/disputes.js';
 
 export type { ChargeInput, ChargeResult, ChargeStatus, RetryNowResult };
 export { ChargeOutcome, ChargeState } from '../workflows/messages.js';
@@ -252,5 +276,32 @@ export class BillingClient {
       orderId,
       this.client.workflow.getHandle<typeof chargeCustomer>(chargeWorkflowId(orderId)),
     );
+  }
+
+  // ---- refunds and disputes (issue 14; src/client/after-charge.ts) ----
+
+  /**
+   * Refunds `request.amount` (default: what remains) of the order's captured payment, once per
+   * `request.refundId`: workflow `refund:<orderId>:<refundId>`. Repeating a refund id returns the
+   * first request's handle and result, whatever else it asks. The refunds of an order never
+   * exceed what Stripe shows captured; a request that would is `refused` with what remains.
+   */
+  refund(orderId: string, request: RefundRequest): Promise<RefundHandle> {
+    return startRefund(this.client, this.taskQueue, orderId, request);
+  }
+
+  /** The refund request `refundId` of `orderId` (its latest run). */
+  getRefund(orderId: string, refundId: string): RefundHandle {
+    return getRefund(this.client, orderId, refundId);
+  }
+
+  /** The dispute `disputeId` (workflow `dispute:<disputeId>`, started by its webhook). */
+  getDispute(disputeId: string): DisputeHandle {
+    return getDispute(this.client, disputeId);
+  }
+
+  /** Open disputes that still wait for evidence due within `days`, soonest first. */
+  listDisputesDue(days: number, options: { now?: Date; limit?: number } = {}) {
+    return listDisputesDue(this.client, days, options);
   }
 }

@@ -141,6 +141,14 @@ export function renderNotification(
             'We have stopped retrying. Please contact us to settle the payment.',
           ],
         };
+      case NotificationKind.refundFailed:
+        return {
+          subject: `Your refund of ${amount} could not be completed`,
+          paragraphs: [
+            `We could not refund ${amount} for ${order} to your original payment method${n.declineCode ? ` (${n.declineCode.replaceAll('_', ' ')})` : ''}.`,
+            'Please contact us so that we can return the money another way.',
+          ],
+        };
     }
   })();
 

@@ -13,6 +13,8 @@ export const NotificationKind = {
   recovered: 'recovered',
   /** The campaign ended without payment. */
   gaveUp: 'gave_up',
+  /** A refund the customer was promised failed at Stripe (e.g. the card was closed). */
+  refundFailed: 'refund_failed',
 } as const;
 export type NotificationKind = (typeof NotificationKind)[keyof typeof NotificationKind];
 

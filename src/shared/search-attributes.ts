@@ -20,6 +20,13 @@ export const BillingNextAttemptAt = defineSearchAttributeKey(
   'BillingNextAttemptAt',
   SearchAttributeType.DATETIME,
 );
+// Refunds and disputes (issue 14): the amount of a refund or dispute, and a dispute's evidence
+// deadline, so operators can filter disputes due in the next N days.
+export const BillingAmount = defineSearchAttributeKey('BillingAmount', SearchAttributeType.INT);
+export const BillingDisputeDueBy = defineSearchAttributeKey(
+  'BillingDisputeDueBy',
+  SearchAttributeType.DATETIME,
+);
 
 /** Every search attribute the project registers on a namespace. */
 export const billingSearchAttributes = [
@@ -29,4 +36,6 @@ export const billingSearchAttributes = [
   BillingStatus,
   BillingAttempt,
   BillingNextAttemptAt,
+  BillingAmount,
+  BillingDisputeDueBy,
 ] as const;

@@ -10,6 +10,10 @@ export const RouteKind = {
   paymentIntent: 'payment_intent',
   /** A customer-level event (new payment method, new default, setup intent succeeded): every open charge of the customer. */
   customer: 'customer',
+  /** A `refund.*` event: goes to the refund workflow its `metadata.workflow_id` names (issue 14). */
+  refund: 'refund',
+  /** A `charge.dispute.*` event: signal-with-start of `dispute:<disputeId>` (issue 14). */
+  dispute: 'dispute',
   /** Anything else: kept in the unmatched-events workflow for inspection, never re-routed. */
   other: 'other',
 } as const;
@@ -28,6 +32,13 @@ export const eventRouteSchema = v.discriminatedUnion('kind', [
     /** Undefined when a thin payload did not say which customer. */
     customerId: v.string().min(1).optional(),
   }),
+  v.object({
+    kind: v.literal(RouteKind.refund),
+    refundId: v.string().min(1),
+    /** `data.object.metadata.workflow_id`, when it names a refund workflow. */
+    workflowId: v.string().min(1).optional(),
+  }),
+  v.object({ kind: v.literal(RouteKind.dispute), disputeId: v.string().min(1) }),
   v.object({ kind: v.literal(RouteKind.other) }),
 ]);
 export type EventRoute = Infer<typeof eventRouteSchema>;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { orderIdFromWorkflowId } from '../shared/ids.js';
 import { RouteKind, type EventRoute, type RoutedStripeEvent } from '../shared/stripe-events.js';
+import { afterChargeRoute } from './after-charge-event.js';
 
 /** Ids that go into visibility queries must be plain Stripe ids (no quotes, no spaces). */
 const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9_]+$/;
@@ -59,6 +60,9 @@ function defaultPaymentMethodChanged(event: StripeWebhookEvent): boolean {
 /** Where `event` should go, read from its type and `data.object`. */
 export function eventRoute(event: StripeWebhookEvent): EventRoute {
   const object = event.data.object;
+  // Refund and dispute events (issue 14): src/webhooks/after-charge-event.ts.
+  const afterCharge = afterChargeRoute(event);
+  if (afterCharge) return afterCharge;
   if (event.type.startsWith('payment_intent.')) {
     if (object.id === undefined || !PAYMENT_INTENT_ID.test(object.id))
       return { kind: RouteKind.other };

@@ -14,6 +14,7 @@ import {
 } from '../shared/stripe-events.js';
 import { stripeEventSignal } from '../workflows/messages.js';
 import { unmatchedEventSignal, type unmatchedEvents } from '../workflows/unmatched-events.js';
+import { routeAfterCharge } from './route-after-charge.js';
 
 /** How an event was made durable. */
 export const Delivery = {
@@ -33,6 +34,8 @@ export const MatchedBy = {
   metadata: 'metadata',
   searchAttribute: 'search_attribute',
   customer: 'customer',
+  /** A dispute event, by the dispute's own id (route-after-charge.ts). */
+  objectId: 'object_id',
 } as const;
 export type MatchedBy = (typeof MatchedBy)[keyof typeof MatchedBy];
 
@@ -157,6 +160,10 @@ export function createEventRouter({
         }
         return `no open charge of customer ${route.customerId}`;
       }
+      case RouteKind.refund:
+      case RouteKind.dispute:
+        // Refunds and disputes (issue 14): src/webhooks/route-after-charge.ts.
+        return routeAfterCharge({ client, taskQueue }, event);
       case RouteKind.other:
         return `no workflow handles ${event.signal.type}`;
     }

@@ -14,6 +14,14 @@ export const KeyOperation = {
 } as const;
 export type KeyOperation = (typeof KeyOperation)[keyof typeof KeyOperation];
 
+/** Mutating Stripe operations of the refund and dispute workflows (keys of their own workflow ids). */
+export const AfterChargeKeyOperation = {
+  refund: 'refund',
+  evidence: 'evidence',
+} as const;
+export type AfterChargeKeyOperation =
+  (typeof AfterChargeKeyOperation)[keyof typeof AfterChargeKeyOperation];
+
 /** Stripe rejects idempotency keys longer than this. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -27,7 +35,7 @@ export interface KeyParts {
    * another run: a new run reads the intent first and takes fresh keys. No `/`.
    */
   scope?: string | undefined;
-  operation: KeyOperation;
+  operation: KeyOperation | AfterChargeKeyOperation;
   /** Advances only after the previous request reached a definitive answer or was reconciled. */
   sequence: number;
 }

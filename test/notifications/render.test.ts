@@ -36,6 +36,10 @@ describe('renderNotification', () => {
       subject: 'We could not collect your payment of $12.34',
       body: ['After 4 attempts', 'We have stopped retrying'],
     },
+    refund_failed: {
+      subject: 'Your refund of $12.34 could not be completed',
+      body: ['We could not refund $12.34 for order order-1', '(insufficient funds)'],
+    },
   };
 
   it.each(Object.values(NotificationKind))(

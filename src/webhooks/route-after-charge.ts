@@ -1,0 +1,74 @@
+// Routing of refund and dispute events (issue 14), called from route.ts in one place: a refund
+// event is signalled to the refund workflow its `metadata.workflow_id` names; a dispute event
+// starts, or wakes, `dispute:<disputeId>` by signal-with-start. Both workflows re-read Stripe.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { disputeWorkflowId } from '../shared/after-charge-ids.js';
+import { RouteKind, type RoutedStripeEvent } from '../shared/stripe-events.js';
+import type { handleDispute } from '../workflows/dispute.js';
+import { stripeEventSignal } from '../workflows/messages.js';
+
+/** What the after-charge routing found (route.ts turns it into its RouteResult). */
+export type AfterChargeDelivery =
+  | { delivery: 'workflow'; workflowIds: string[]; matchedBy: 'metadata' | 'object_id' }
+  | { delivery: 'closed'; workflowIds: string[] }
+  /** Not deliverable: the reason (the event goes to the unmatched-events workflow). */
+  | string;
+
+export interface AfterChargeRoutingOptions {
+  client: Client;
+  /** Task queue of the billing worker, where a dispute workflow is started. */
+  taskQueue: string;
+}
+
+/**
+ * Routes a refund or dispute event; resolves once Temporal accepted the signal. Rejects on a
+ * Temporal error (the receiver answers 503 and Stripe redelivers).
+ */
+export async function routeAfterCharge(
+  { client, taskQueue }: AfterChargeRoutingOptions,
+  event: RoutedStripeEvent,
+): Promise<AfterChargeDelivery> {
+  const { route } = event;
+  if (route.kind === RouteKind.refund) {
+    // Only our refunds carry a refund workflow id; a thin payload lacks metadata, and the
+    // refund workflow's poll reads the refund anyway.
+    if (route.workflowId === undefined)
+      return `refund ${route.refundId} names no refund workflow (metadata.workflow_id)`;
+    try {
+      await client.workflow.getHandle(route.workflowId).signal(stripeEventSignal, event.signal);
+      return { delivery: 'workflow', workflowIds: [route.workflowId], matchedBy: 'metadata' };
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      // Ended (its outcome is in its history) or never ran here: nothing to wake either way.
+      return { delivery: 'closed', workflowIds: [route.workflowId] };
+    }
+  }
+  if (route.kind === RouteKind.dispute) {
+    const workflowId = disputeWorkflowId(route.disputeId);
+    try {
+      await client.workflow.signalWithStart<typeof handleDispute, [typeof event.signal]>(
+        'handleDispute',
+        {
+          workflowId,
+          taskQueue,
+          args: [{ disputeId: route.disputeId }],
+          signal: stripeEventSignal,
+          signalArgs: [event.signal],
+          // A dispute is followed once: a late or redelivered event after it closed starts nothing.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `dispute ${route.disputeId}`,
+        },
+      );
+      return { delivery: 'workflow', workflowIds: [workflowId], matchedBy: 'object_id' };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return { delivery: 'closed', workflowIds: [workflowId] };
+    }
+  }
+  return `no workflow handles ${event.signal.type}`;
+}
