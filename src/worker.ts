@@ -7,8 +7,10 @@ import type Stripe from 'stripe';
 import { createActivities } from './activities/index.js';
 import { createStripeClient } from './activities/stripe-client.js';
 import { loadConfig, type Config } from './config.js';
-import { bundleWorkflows } from './embedded/bundle.js';
+import { bundleWorkflows, WORKFLOWS_PATH } from './embedded/bundle.js';
+import type { FinalActionHook } from './activities/final-action.js';
 import { createNotifier } from './notifications/index.js';
+import type { Notifier } from './notifications/notifier.js';
 import { fallbackLogger, loggerFromConfig } from './observability/logger.js';
 import { installTemporalRuntime, metricsBindAddress } from './observability/temporal-runtime.js';
 import { connectWorker } from './temporal.js';
@@ -27,24 +29,35 @@ export function stripeFromConfig(config: Config): Stripe {
   });
 }
 
-/** The worker's activities: the Stripe client plus the configured notifier (NOTIFIER). */
-function activitiesFromConfig(config: Config, stripe: Stripe) {
-  return createActivities({ stripe, notifier: createNotifier(config, { stripe }) });
-}
-
 export interface BillingWorkerOptions {
-  config: Config;
+  /** Default: `loadConfig()`, from the environment (see docs/configuration.md). */
+  config?: Config;
+  /** Default: from STRIPE_SECRET_KEY / STRIPE_API_BASE. */
   stripe?: Stripe;
+  /** Customer notifications; default: the one NOTIFIER configures. */
+  notifier?: Notifier;
+  /** What to do when a campaign ends unpaid (e.g. suspend the account); default: logged. */
+  finalAction?: FinalActionHook;
   /** A bundle built in-process; otherwise WORKFLOW_BUNDLE_PATH, otherwise bundled now. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
+/**
+ * The workflow entry for an app's own `Worker.create({ workflowsPath })`: every workflow the
+ * billing worker serves, bundleable from node_modules.
+ */
+export const workflowsPath: string = WORKFLOWS_PATH;
+export { loadConfig, type Config } from './config.js';
+export { createActivities, type ActivityDependencies } from './activities/index.js';
+
 /** Creates (does not run) the billing worker. */
 export async function createBillingWorker({
-  config,
+  config = loadConfig(),
   stripe,
+  notifier,
+  finalAction,
   workflowBundle,
-}: BillingWorkerOptions): Promise<Worker> {
+}: BillingWorkerOptions = {}): Promise<Worker> {
   const prebuilt =
     workflowBundle ??
     (config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined);
@@ -52,20 +65,29 @@ export async function createBillingWorker({
     connectWorker(config),
     prebuilt ?? bundleWorkflows(),
   ]);
+  const client = stripe ?? stripeFromConfig(config);
   return Worker.create({
     connection,
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: bundle,
-    activities: activitiesFromConfig(config, stripe ?? stripeFromConfig(config)),
+    activities: createActivities({
+      stripe: client,
+      notifier: notifier ?? createNotifier(config, { stripe: client }),
+      ...(finalAction && { finalAction }),
+    }),
     // Sleeping campaigns wake at most daily: evicting them costs one short replay, while the
     // SDK's default cache (sized from the heap) lets RSS grow ~1.4 MiB per sleeping charge.
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+/**
+ * Runs the configured worker until SIGINT/SIGTERM (the SDK drains in-flight tasks), logging
+ * JSON lines (readable ones on a terminal) through the Temporal Runtime: `durable-billing
+ * worker`, `npm run worker` and the image's `node dist/worker.js`.
+ */
+export async function runWorker(config: Config = loadConfig()): Promise<void> {
   const logger = loggerFromConfig(config, { name: 'worker' });
   installTemporalRuntime(config, logger);
   const worker = await createBillingWorker({ config });
@@ -84,7 +106,7 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((error: unknown) => {
+  runWorker().catch((error: unknown) => {
     // The configuration may be what failed, so the logger cannot come from it.
     fallbackLogger('worker').fatal({ err: error }, 'worker failed');
     process.exit(1);

@@ -7,8 +7,13 @@ import {
 } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 
-/** The production workflow entry: every workflow the `billing` worker serves. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/**
+ * The production workflow entry: every workflow the `billing` worker serves. Beside this module:
+ * `index.ts` in the repository (tsx), `index.js` when compiled (dist/, the installed package).
+ */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 /** Bundles the workflows at `workflowsPath` (default: the production entry). */
 export async function bundleWorkflows(

@@ -11,6 +11,11 @@ import { RejectionReason, verifyStripeWebhook } from './verify.js';
 export interface WebhookRequest {
   /** The body exactly as received: a parsed-and-reserialised body never verifies. */
   rawBody: Uint8Array | string;
+  /**
+   * How many bytes had arrived when an adapter stopped reading at the limit (`rawBody` is then
+   * incomplete): the handler answers 413 without looking at it.
+   */
+  receivedBytes?: number;
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
@@ -83,7 +88,7 @@ function bodySize(request: WebhookRequest): number {
   const { rawBody } = request;
   const size = typeof rawBody === 'string' ? Buffer.byteLength(rawBody) : rawBody.byteLength;
   const declared = Number(header(request.headers, 'content-length'));
-  return Number.isSafeInteger(declared) ? Math.max(size, declared) : size;
+  return Math.max(size, Number.isSafeInteger(declared) ? declared : 0, request.receivedBytes ?? 0);
 }
 
 /** Summary of a route result for the response and the log (ids only). */

@@ -1,6 +1,7 @@
 // Wires a receiver from configuration: the receiver's Temporal client, the handler, its metrics
-// and logger, and the node:http server. Shared by `npm run receiver` (main.ts) and `npm start`.
-import type { Config } from '../config.js';
+// and logger, and the node:http server. Shared by `npm run receiver` (main.ts) `npm start`
+// and `durable-billing receiver`.
+import { describeConfig, loadConfig, type Config } from '../config.js';
 import { loggerFromConfig } from '../observability/logger.js';
 import { createReceiverClient } from './client.js';
 import { createStripeWebhookHandler, type WebhookLogger } from './handler.js';
@@ -53,4 +54,42 @@ export async function startConfiguredReceiver(
       await client.connection.close();
     },
   };
+}
+
+/** Resolves at the first SIGINT or SIGTERM. */
+function untilSignalled(): Promise<unknown> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+/**
+ * Runs the receiver from `config` until `until` resolves (default: SIGINT/SIGTERM), logging
+ * where it listens (secrets masked), then stops it.
+ */
+export async function runReceiver(
+  config: Config = loadConfig(),
+  until: () => Promise<unknown> = untilSignalled,
+): Promise<void> {
+  const logger = loggerFromConfig(config, { name: 'receiver' });
+  if (config.STRIPE_WEBHOOK_SECRET.length === 0)
+    throw new Error(
+      'set STRIPE_WEBHOOK_SECRET (whsec_…, comma-separated to rotate): the receiver never accepts unsigned events',
+    );
+  const receiver = await startConfiguredReceiver(config, { logger });
+  const described = describeConfig(config);
+  logger.info(
+    {
+      webhookUrl: receiver.webhookUrl,
+      healthz: `${receiver.url}/healthz`,
+      metrics: `${receiver.url}/metrics`,
+      temporal: described.TEMPORAL_ADDRESS ?? '(env-config default)',
+      secrets: described.STRIPE_WEBHOOK_SECRET,
+    },
+    'receiver listening',
+  );
+  await until();
+  await receiver.stop();
+  logger.info('receiver stopped');
 }

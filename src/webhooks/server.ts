@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WebhookLogger, WebhookRequest, WebhookResponse } from './handler.js';
+import { declaredLength, readBody } from './body.js';
 import type { ReceiverMetrics } from './metrics.js';
 import { RejectionReason } from './verify.js';
 
@@ -40,48 +41,6 @@ export interface WebhookServer {
   server: Server;
   /** Stops accepting, then waits for the requests being handled, also those whose client went away. */
   close(): Promise<void>;
-}
-
-type Body =
-  | { ok: true; body: Buffer }
-  /** Past the limit after `received` bytes: buffering stopped there. */
-  | { ok: false; received: number }
-  /** The client went away or sent broken framing: nothing to answer. */
-  | { ok: false; aborted: true };
-
-/**
- * The body's declared size, or undefined when it is sent chunked. node's parser has already
- * answered 400 to a malformed or contradictory `Content-Length`, so what is left is digits.
- */
-function declaredLength(req: IncomingMessage): number | undefined {
-  const value = req.headers['content-length'];
-  return value === undefined ? undefined : Number(value);
-}
-
-/**
- * Reads the body up to `limit` bytes. At the first chunk past it, it stops: the chunks are
- * dropped and the request is paused, so memory stays within the limit and a sender that keeps
- * going is held back by TCP flow control rather than read.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      chunks.length = 0;
-      resolve({ ok: false, received: size });
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve({ ok: true, body: Buffer.concat(chunks) }));
-    req.on('error', () => resolve({ ok: false, aborted: true }));
-  });
 }
 
 function send(res: ServerResponse, response: WebhookResponse): void {
