@@ -27,11 +27,11 @@ const optionalUrl = optionalString.pipe(
  * The worker's sticky-cache bound, sized for charges in flight (tens per worker at the bench's
  * throughput), not for sleeping campaigns: those wake at most daily, and an evicted one replays
  * its history once when it wakes (a few milliseconds). Each cached charge costs the worker
- * about 0.5 MiB of RSS with its share of GC headroom (README, Performance).
+ * about 0.5 MiB of RSS with its share of GC headroom (docs/performance.md).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
-/** Environment variables the project reads. The README's configuration table is generated from it. */
+/** Environment variables the project reads. docs/configuration.md's table is generated from it. */
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: optionalString.describe(
     'Temporal frontend host:port. Unset: `npm start` runs the embedded dev server.',
@@ -200,7 +200,7 @@ export const configSchema = z.object({
 
 /**
  * The schema plus the rules that span variables; `loadConfig` parses with it. (`configSchema`
- * stays a plain object so the README table can read its shape.)
+ * stays a plain object so the docs/configuration.md table can read its shape.)
  */
 export const validatedConfigSchema = configSchema.superRefine((config, context) => {
   // The email notifier cannot start without a server and a sender: fail at boot, naming each.

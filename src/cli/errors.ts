@@ -187,7 +187,7 @@ export function describeFailure(error: unknown): {
     return {
       code: ExitCode.usage,
       type: error.name,
-      message: `${error.message}\nFix these environment variables (see the configuration reference in README.md).`,
+      message: `${error.message}\nFix these environment variables (see the configuration reference in docs/configuration.md).`,
     };
   if (error instanceof TemporalUnreachableError)
     return { code: ExitCode.failure, type: error.name, message: error.message };

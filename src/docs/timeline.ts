@@ -1,5 +1,5 @@
 // Renders a chargeCustomer history as an SVG timeline (attempts, waits, notifications, the end),
-// for the README's picture of a dunning campaign. Reads only the history: what really happened.
+// for docs/dunning.md's picture of a dunning campaign. Reads only the history: what happened.
 import proto from '@temporalio/proto';
 
 type History = proto.temporal.api.history.v1.IHistory;
