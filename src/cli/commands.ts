@@ -10,6 +10,8 @@ import {
 import type { Command } from './command.js';
 import { disputeCommand, disputesCommand } from './dispute-commands.js';
 import { refundCommand } from './refund-commands.js';
+import { receiverCommand, workerCommand } from './process-commands.js';
+import { setupCommand } from './setup-command.js';
 import { simCommand } from './sim-command.js';
 
 /** Every command of the CLI. */
@@ -24,4 +26,7 @@ export const commands: readonly Command[] = [
   disputeCommand,
   backfillEventsCommand,
   simCommand,
+  setupCommand,
+  workerCommand,
+  receiverCommand,
 ];

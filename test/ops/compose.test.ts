@@ -253,38 +253,40 @@ describe('docker-compose.yml', () => {
     expect(() => containerEnv(service('temporal'), {})).toThrow(/POSTGRES_PASSWORD/);
   });
 
-  it('registers exactly the search attributes the code defines, names and types', () => {
-    const cliType = {
-      KEYWORD: 'Keyword',
-      TEXT: 'Text',
-      INT: 'Int',
-      DOUBLE: 'Double',
-      BOOL: 'Bool',
-      DATETIME: 'Datetime',
-      KEYWORD_LIST: 'KeywordList',
-    } as const;
-    const command = [service('temporal-namespace').command ?? []].flat().join('\n');
-    const registered = [...command.matchAll(/--name\s+(\S+)\s+--type\s+(\S+)/g)].map(
-      ([, name, type]) => ({ name, type }),
-    );
-    expect(registered).toEqual(
-      billingSearchAttributes.map((key) => ({ name: key.name, type: cliType[key.type] })),
-    );
+  it('registers the namespace and the search attributes with `durable-billing setup` from the project image', () => {
+    // setup registers src/shared/search-attributes.ts itself (test/cli/setup-command.test.ts), so
+    // the compose file holds no second list to keep equal.
+    const setup = service('temporal-namespace');
+    expect(setup.image).toBe(service('worker').image);
+    expect([setup.command ?? []].flat().slice(0, 3)).toEqual(['node', 'dist/cli/main.js', 'setup']);
+    expect(billingSearchAttributes.length).toBeGreaterThanOrEqual(6);
   });
 
   it('the project services use the namespace that is created, on the temporal service', () => {
     const setup = containerEnv(service('temporal-namespace'), operatorEnv);
     for (const name of projectServices) {
       const env = containerEnv(service(name), operatorEnv);
-      expect(env.TEMPORAL_NAMESPACE).toBe(setup.NAMESPACE);
+      expect(env.TEMPORAL_NAMESPACE).toBe(setup.TEMPORAL_NAMESPACE);
       expect(env.TEMPORAL_ADDRESS).toBe(setup.TEMPORAL_ADDRESS);
     }
     expect(setup.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(service('temporal').ports).toContain('127.0.0.1:7233:7233');
     const custom = { ...operatorEnv, TEMPORAL_NAMESPACE: 'payments' };
     expect(containerEnv(service('worker'), custom).TEMPORAL_NAMESPACE).toBe(
-      containerEnv(service('temporal-namespace'), custom).NAMESPACE,
+      containerEnv(service('temporal-namespace'), custom).TEMPORAL_NAMESPACE,
     );
+  });
+
+  it('the Temporal server runs with the settings and dynamic config `npm run cluster` uses', () => {
+    const raw = readYaml('docker-compose.yml') as {
+      services: Record<string, { env_file?: unknown; volumes?: string[] }>;
+    };
+    expect(raw.services.temporal?.env_file).toBe('deploy/temporal/server.env');
+    const env = containerEnv(service('temporal'), operatorEnv);
+    const mount = raw.services.temporal?.volumes?.find((v) =>
+      v.startsWith('./deploy/temporal/dynamicconfig.yaml:'),
+    );
+    expect(mount?.split(':')[1]).toBe(env.DYNAMIC_CONFIG_FILE_PATH);
   });
 
   it('starts in order: database, schema, server, namespace, then the project services', () => {
