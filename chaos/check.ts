@@ -9,8 +9,9 @@ import type { temporal } from '@temporalio/proto';
 import { chargeWorkflowId, orderIdFromWorkflowId } from '../src/shared/ids.js';
 import { IntentStatus } from '../src/shared/payment-intent.js';
 import { cancelSchema } from '../src/shared/schemas.js';
-import { UNMATCHED_EVENTS_WORKFLOW_ID } from '../src/shared/stripe-events.js';
+import { RouteKind, UNMATCHED_EVENTS_WORKFLOW_ID } from '../src/shared/stripe-events.js';
 import type { Ledger, Simulator, StripeEventLike } from '../src/simulator/index.js';
+import { eventRoute, stripeWebhookEventSchema } from '../src/webhooks/event.js';
 import {
   ChargeFailureType,
   ChargeOutcome,
@@ -34,6 +35,11 @@ const EXAMPLES = 5;
 const IN_FLIGHT_REQUESTS = 2;
 /** How long the receiver may take over one delivery (the tap gives up at 9.5 s). */
 const DELIVERY_WINDOW_MS = 10_000;
+/**
+ * How long a new run may stay out of the receiver's visibility query for open charges of a
+ * customer (its first workflow task upserts `BillingCustomerId`; visibility lags behind).
+ */
+const VISIBILITY_LAG_MS = 10_000;
 
 /** A row of the invariant table: must be 0. */
 export interface InvariantRow {
@@ -46,7 +52,8 @@ export interface InvariantRow {
 interface RunFacts {
   info: WorkflowExecutionInfo;
   /** The run's `ChargeInput` (its first argument), as started. */
-  input: { orderId?: unknown; amount?: unknown; currency?: unknown } | undefined;
+  input:
+    { orderId?: unknown; customerId?: unknown; amount?: unknown; currency?: unknown } | undefined;
   result?: ChargeResult;
   failure?: { message: string; type: string | undefined; details: unknown };
   stripeEventIds: string[];
@@ -187,6 +194,32 @@ function closedBy(chain: Chain | undefined, at: number): boolean {
     chain.runs.some((r) => r.info.startTime.getTime() <= at) &&
     !openThroughout(chain.runs, at - DELIVERY_WINDOW_MS, at)
   );
+}
+
+/**
+ * Whether one run of the chain was open throughout the `DELIVERY_WINDOW_MS +
+ * VISIBILITY_LAG_MS` before `at` and at `at`: the receiver, answering a delivery at `at`,
+ * found it among the customer's open charges, and a signal to its workflow id reached it.
+ */
+function openForFanOut(chain: Chain | undefined, at: number): boolean {
+  return (
+    chain?.runs.some(
+      (r) =>
+        r.info.startTime.getTime() <= at - DELIVERY_WINDOW_MS - VISIBILITY_LAG_MS &&
+        (r.info.closeTime?.getTime() ?? Infinity) >= at,
+    ) ?? false
+  );
+}
+
+/**
+ * The customer an event fans out to, by the receiver's routing contract (DESIGN.md: customer-
+ * level events go to every open charge of the customer); `undefined` for any other event.
+ */
+function fanOutCustomer(event: StripeEventLike): string | undefined {
+  const parsed = stripeWebhookEventSchema.safeParse(event);
+  if (!parsed.success) return undefined;
+  const route = eventRoute(parsed.data);
+  return route.kind === RouteKind.customer ? route.customerId : undefined;
 }
 
 /** The order (or orders) a Stripe event is about, from the event and the ledger alone. */
@@ -701,13 +734,24 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   observe('charges succeeded (workflow results)', workflowsSucceeded);
 
   // ---- 3. events: every validly signed, acknowledged event is applied, parked or late ----
-  const ordersByCustomer = new Map<string, string[]>();
+  // A customer's orders: those with an intent of the customer at Stripe, and those whose own
+  // runs charge the customer (an open charge may have no intent yet).
+  const customerOrders = new Map<string, Set<string>>();
+  const addCustomerOrder = (customerId: unknown, orderId: unknown) => {
+    if (typeof customerId !== 'string' || typeof orderId !== 'string' || !known.has(orderId))
+      return;
+    customerOrders.set(customerId, (customerOrders.get(customerId) ?? new Set()).add(orderId));
+  };
   for (const pi of Object.values(ledger.paymentIntents))
-    if (pi.customerId !== undefined && pi.orderId !== undefined && known.has(pi.orderId))
-      ordersByCustomer.set(pi.customerId, [
-        ...(ordersByCustomer.get(pi.customerId) ?? []),
-        pi.orderId,
-      ]);
+    addCustomerOrder(pi.customerId, pi.orderId);
+  for (const chain of chains.values())
+    for (const r of chain.runs) {
+      const order = orderById.get(typeof r.input?.orderId === 'string' ? r.input.orderId : '');
+      if (order && asksOrder(r, order)) addCustomerOrder(r.input?.customerId, order.orderId);
+    }
+  const ordersByCustomer = new Map(
+    [...customerOrders].map(([customerId, orders]) => [customerId, [...orders]]),
+  );
   const tapsByEvent = new Map<string, TapRecord[]>();
   for (const t of taps)
     if (t.eventId !== undefined && !t.injected)
@@ -716,6 +760,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   for (const d of deliveries)
     attemptsByEvent.set(d.eventId, (attemptsByEvent.get(d.eventId) ?? 0) + 1);
 
+  // A customer-level event counts as lost too when it missed one of the customer's open charges.
   const lostEvents = row('valid events neither applied nor in the unmatched workflow');
   const falseAcks = row('acknowledgements contradicted by Temporal (200 but not recorded)');
   const forged = row('forged events that caused a signal or were acknowledged');
@@ -727,6 +772,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let droppedByFault = 0;
   let droppedThenApplied = 0;
   let pendingAtEnd = 0;
+  let unacknowledgedUnseen = 0;
   for (const event of events) {
     const orderIds = ordersOf(event, ordersByCustomer, known);
     if (orderIds.length === 0) continue;
@@ -749,10 +795,37 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     for (const t of records)
       if (t.signature !== 'valid' && typeof t.status === 'number' && t.status < 300)
         forged.add(`${event.id}: a ${t.signature} delivery was answered ${t.status}`);
-    if (acks.length === 0) continue;
+    if (acks.length === 0) {
+      // Never acknowledged: the receiver never claimed it durable (invariant 5 holds), and a
+      // charge polls Stripe without it (invariant 4); how many reached no history is shown.
+      if (
+        records.some((t) => t.signature === 'valid') &&
+        event.pending_webhooks === 0 &&
+        !inChain &&
+        !inUnmatched
+      )
+        unacknowledgedUnseen++;
+      continue;
+    }
     acked++;
     const firstAck = Math.min(...acks.map((t) => t.answeredAt));
-    if (inChain) applied++;
+    // A customer-level event fans out: every charge of the customer that was open when the
+    // receiver acknowledged a delivery naming the customer (a thin payload does not), and long
+    // enough before to be visible, must have it, not just one of them.
+    const fullAcks = acks.filter((t) => !t.thin).map((t) => t.answeredAt);
+    const fanOutAt = fullAcks.length > 0 ? Math.min(...fullAcks) : undefined;
+    const customer = fanOutAt === undefined ? undefined : fanOutCustomer(event);
+    const missed =
+      customer === undefined
+        ? []
+        : (ordersByCustomer.get(customer) ?? []).filter(
+            (o) => openForFanOut(chainOf(o), fanOutAt!) && !chainOf(o)?.signalIds.has(event.id),
+          );
+    if (missed.length > 0)
+      lostEvents.add(
+        `${event.id} (${event.type}, customer ${customer}): acknowledged ${new Date(fanOutAt!).toISOString()}, not signalled to its open charge(s) ${missed.join(', ')}`,
+      );
+    else if (inChain) applied++;
     else if (inUnmatched) parked++;
     else if (orderIds.some((o) => closedBy(chainOf(o), firstAck))) afterClose++;
     else
@@ -794,6 +867,10 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   observe('  dropped by a fault (never delivered)', droppedByFault);
   observe('    of which signalled anyway (backfill Schedule)', droppedThenApplied);
   observe('  deliveries still pending at the end', pendingAtEnd);
+  observe(
+    '  delivered validly, never acknowledged, no longer retried, in no history',
+    unacknowledgedUnseen,
+  );
   observe('webhook delivery attempts', taps.filter((t) => !t.injected).length);
   observe(
     '  answered 503 (Temporal unavailable) or not answered',

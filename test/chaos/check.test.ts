@@ -1,12 +1,19 @@
-// The checker is not vacuous: fed what Temporal and the simulator would show for one violation
-// of each adversarial row (histories and a ledger made up here, no servers), every one of those
-// rows counts it, and a consistent order next to them counts nowhere.
+// The checker is not vacuous: fed what Temporal and the simulator would show (histories, a
+// ledger, events and the webhook tap's records, made up here, no servers), a consistent run
+// counts nothing, one planted violation of each core invariant is counted by its row, and one
+// violation of each adversarial row is counted by that row.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ApiTapRecord } from '../../chaos/api-tap.js';
 import { checkRun, type CheckedOrder } from '../../chaos/check.js';
-import type { Ledger, RequestLogEntry, Simulator } from '../../src/simulator/index.js';
+import type { TapRecord } from '../../chaos/tap.js';
+import type {
+  Ledger,
+  RequestLogEntry,
+  Simulator,
+  StripeEventLike,
+} from '../../src/simulator/index.js';
 
 /** A history event as the checker reads it (the proto's fields, numbers for its Longs). */
 type Event = Record<string, unknown>;
@@ -102,10 +109,14 @@ function fakeClient(runs: FakeRun[]): Client {
   } as unknown as Client;
 }
 
-function fakeSim(ledger: Ledger, requests: Partial<RequestLogEntry>[]): Simulator {
+function fakeSim(
+  ledger: Ledger,
+  requests: Partial<RequestLogEntry>[],
+  events: StripeEventLike[] = [],
+): Simulator {
   return {
     ledger: () => ledger,
-    events: () => [],
+    events: () => events,
     webhookDeliveries: () => [],
     requests: () => requests.map((r, i) => ({ seq: i + 1, ...r }) as RequestLogEntry),
   } as unknown as Simulator;
@@ -307,5 +318,217 @@ describe('the chaos checker', () => {
         "adversarial: cancels (429 attack) the workflow could not see before Stripe's answer"
       ],
     ).toBe(1);
+  });
+});
+
+/** The rows of the core invariants (DESIGN.md 1–5), as the checker names them. */
+const Row = {
+  doubleCharges:
+    'double charges (orders with > 1 successful charge or > 1 succeeded PaymentIntent)',
+  overCaptured: 'orders captured more than their amount (ledger, per order id)',
+  lostEvents: 'valid events neither applied nor in the unmatched workflow',
+  forged: 'forged events that caused a signal or were acknowledged',
+  noOutcome: 'orders without a final outcome after the drain',
+} as const;
+
+/**
+ * One consistent run as the checker reads it: two orders of one customer, both paid, each run
+ * open for a minute; a `payment_intent.succeeded` event for order `a`, and a customer-level
+ * `payment_method.attached` event fanned out to both open charges, each acknowledged once;
+ * one forged delivery refused. `plant` changes one thing before the check.
+ */
+async function checkConsistentRun(
+  plant: (run: {
+    ledger: Ledger;
+    histories: Record<'a' | 'b', FakeRun>;
+    taps: TapRecord[];
+    forgedEventIds: string[];
+  }) => void = () => {},
+) {
+  const ledger: Ledger = {
+    paymentIntents: {
+      pi_a: { ...intent('a', 'succeeded', 1500, 1500) },
+      pi_b: { ...intent('b', 'succeeded', 1500, 1500) },
+    },
+    orders: {
+      a: { paymentIntents: ['pi_a'], successfulCharges: 1, amountCaptured: 1500 },
+      b: { paymentIntents: ['pi_b'], successfulCharges: 1, amountCaptured: 1500 },
+    },
+  };
+  const event = (id: string, type: string, object: Record<string, unknown>): StripeEventLike => ({
+    id,
+    object: 'event',
+    api_version: '2025-01-01',
+    created: Math.floor((T0 + 20_000) / 1000),
+    data: { object: object as StripeEventLike['data']['object'] },
+    livemode: false,
+    pending_webhooks: 0,
+    request: { id: null, idempotency_key: null },
+    type,
+  });
+  const events = [
+    event('evt_a_paid', 'payment_intent.succeeded', {
+      id: 'pi_a',
+      object: 'payment_intent',
+      customer: 'cus_1',
+      metadata: { order_id: 'a', workflow_id: 'charge:a' },
+    }),
+    event('evt_card', 'payment_method.attached', {
+      id: 'pm_card_new',
+      object: 'payment_method',
+      customer: 'cus_1',
+    }),
+  ];
+  const stripeEvent = (ms: number, id: string) =>
+    signal(ms, 'stripeEvent', { id, type: 'x', created: 1, objectId: 'x' });
+  const chargeRun = (orderId: 'a' | 'b', middle: Event[]): FakeRun => ({
+    ...run(`charge:${orderId}`, `r-${orderId}`, input(orderId), T0, {}, middle),
+    close: T0 + 60_000,
+    status: 'COMPLETED',
+  });
+  const histories = {
+    a: chargeRun('a', [
+      stripeEvent(T0 + 30_000, 'evt_card'),
+      stripeEvent(T0 + 31_000, 'evt_a_paid'),
+    ]),
+    b: chargeRun('b', [stripeEvent(T0 + 30_000, 'evt_card')]),
+  };
+  for (const orderId of ['a', 'b'] as const)
+    histories[orderId].events.push({
+      eventTime: at(T0 + 60_000),
+      workflowExecutionCompletedEventAttributes: { result: payloads(paid(`pi_${orderId}`)) },
+    });
+  const tap = (eventId: string, workflowIds: string[], answeredAt: number): TapRecord => ({
+    eventId,
+    type: undefined,
+    injected: false,
+    signature: 'valid',
+    status: 200,
+    delivery: 'workflow',
+    workflowIds,
+    answeredAt,
+    thin: false,
+    strippedMetadata: false,
+  });
+  const taps: TapRecord[] = [
+    tap('evt_card', ['charge:a', 'charge:b'], T0 + 30_500),
+    tap('evt_a_paid', ['charge:a'], T0 + 31_500),
+    {
+      ...tap('evt_forged', [], T0 + 32_000),
+      injected: true,
+      signature: 'wrong_secret',
+      status: 400,
+      delivery: undefined,
+    },
+  ];
+  const forgedEventIds = ['evt_forged'];
+  plant({ ledger, histories, taps, forgedEventIds });
+  const result = await checkRun({
+    client: fakeClient([histories.a, histories.b]),
+    sim: fakeSim(ledger, [], events),
+    taps,
+    apiTaps: [],
+    orders: ['a', 'b'].map((orderId) => ({ orderId, scenario: 'success', amount: 1500 })),
+    forgedEventIds,
+  });
+  return Object.fromEntries(result.invariants.map((r) => [r.name, r]));
+}
+
+/** Drops the `stripeEvent` signal carrying `eventId` from a history. */
+function dropSignal(history: FakeRun, eventId: string): void {
+  history.events = history.events.filter((e) => {
+    const attributes = e.workflowExecutionSignaledEventAttributes as
+      { input: ReturnType<typeof payloads> } | undefined;
+    const payload = attributes?.input.payloads[0];
+    return !(
+      payload && defaultPayloadConverter.fromPayload<{ id?: string }>(payload).id === eventId
+    );
+  });
+}
+
+describe('the chaos checker on the core invariants', () => {
+  it('counts nothing for a consistent run', async () => {
+    const rows = await checkConsistentRun();
+    for (const r of Object.values(rows)) expect(r.examples, r.name).toEqual([]);
+  });
+
+  it.each([
+    {
+      violation: 'a second succeeded intent of an order',
+      row: Row.doubleCharges,
+      names: 'a: 1 charges, 2 intents succeeded',
+      plant: ({ ledger }: { ledger: Ledger }) => {
+        ledger.paymentIntents.pi_a2 = intent('a', 'succeeded', 1500, 0);
+        ledger.orders.a!.paymentIntents.push('pi_a2');
+      },
+    },
+    {
+      violation: "a captured amount above the order's",
+      row: Row.overCaptured,
+      names: 'a: 3000 captured, ordered 1500',
+      plant: ({ ledger }: { ledger: Ledger }) => {
+        ledger.paymentIntents.pi_a!.amountCaptured = 3000;
+        ledger.orders.a!.amountCaptured = 3000;
+      },
+    },
+    {
+      violation: 'an acknowledged event in no history',
+      row: Row.lostEvents,
+      names: 'evt_a_paid',
+      plant: ({ histories }: { histories: Record<'a' | 'b', FakeRun> }) =>
+        dropSignal(histories.a, 'evt_a_paid'),
+    },
+    {
+      violation: 'a forged event that signalled',
+      row: Row.forged,
+      names: 'evt_forged: forged, yet signalled',
+      plant: ({ histories }: { histories: Record<'a' | 'b', FakeRun> }) => {
+        histories.b.events.splice(
+          1,
+          0,
+          signal(T0 + 32_500, 'stripeEvent', { id: 'evt_forged', type: 'x', created: 1 }),
+        );
+      },
+    },
+    {
+      violation: 'an order without an outcome (its run terminated)',
+      row: Row.noOutcome,
+      names: 'b: ended TERMINATED without an outcome',
+      plant: ({ histories }: { histories: Record<'a' | 'b', FakeRun> }) => {
+        histories.b.status = 'TERMINATED';
+        histories.b.events = histories.b.events.filter(
+          (e) => !e.workflowExecutionCompletedEventAttributes,
+        );
+      },
+    },
+    {
+      violation: "a customer-level event's fan-out that missed one open charge",
+      row: Row.lostEvents,
+      names:
+        'evt_card (payment_method.attached, customer cus_1): acknowledged 2026-12-01T10:00:30.500Z, not signalled to its open charge(s) b',
+      plant: ({
+        histories,
+        taps,
+      }: {
+        histories: Record<'a' | 'b', FakeRun>;
+        taps: TapRecord[];
+      }) => {
+        dropSignal(histories.b, 'evt_card');
+        taps[0]!.workflowIds = ['charge:a'];
+      },
+    },
+  ])('reports $violation', async ({ row: name, names, plant }) => {
+    const rows = await checkConsistentRun(plant);
+    expect(rows[name]?.count, name).toBe(1);
+    expect(rows[name]?.examples, name).toEqual([expect.stringContaining(names)]);
+  });
+
+  it('does not ask the fan-out of a charge that opened as the event was acknowledged (not yet visible)', async () => {
+    const rows = await checkConsistentRun(({ histories, taps }) => {
+      dropSignal(histories.b, 'evt_card');
+      taps[0]!.workflowIds = ['charge:a'];
+      histories.b.start = T0 + 25_000;
+    });
+    expect(rows[Row.lostEvents]?.examples).toEqual([]);
   });
 });
