@@ -1,9 +1,13 @@
 // The `/_sim/` control API: faults, webhook target/faults/flush, the simulated clock, the search
-// lag, the ledger, the event log and the request log over HTTP (JSON in, JSON out, no API key),
-// for `npm run sim` users and out-of-process test suites.
+// lag, the ledger, the event log, the request log, refund settlement and rules, and the bank's
+// side of disputes over HTTP (JSON in, JSON out, no API key), for `npm run sim` users and
+// out-of-process test suites.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { SimControlError } from './errors.js';
 import { faultRuleSchema } from './faults.js';
+import { closeDisputeSchema, openDisputeSchema } from './resources/disputes.js';
+import { refundRuleSchema, refundSettlementSchema } from './resources/refunds.js';
 import { requestLogQuerySchema } from './request-log.js';
 import { matchPath } from './router.js';
 import { searchLagMsSchema } from './search.js';
@@ -114,6 +118,42 @@ const routes: { method: string; pattern: string; handler: Handler }[] = [
         : [409, { error: 'the PaymentIntent is not in requires_action' }];
     },
   },
+  {
+    method: 'POST',
+    pattern: '/_sim/refunds/:id/settle',
+    handler: (sim, body, params) => [
+      200,
+      sim.refunds.settle(params.id ?? '', refundSettlementSchema.parse(body)),
+    ],
+  },
+  {
+    method: 'GET',
+    pattern: '/_sim/refunds/rules',
+    handler: (sim) => [200, { data: sim.refunds.rules.list() }],
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/refunds/rules',
+    handler: (sim, body) => [200, { id: sim.refunds.rules.add(refundRuleSchema.parse(body)) }],
+  },
+  {
+    method: 'DELETE',
+    pattern: '/_sim/refunds/rules',
+    handler: (sim) => (sim.refunds.rules.clear(), [200, { cleared: true }]),
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/disputes',
+    handler: (sim, body) => [200, sim.disputes.open(openDisputeSchema.parse(body))],
+  },
+  {
+    method: 'POST',
+    pattern: '/_sim/disputes/:id/close',
+    handler: (sim, body, params) => [
+      200,
+      sim.disputes.close(params.id ?? '', closeDisputeSchema.parse(body).status),
+    ],
+  },
 ];
 
 /** Serves a `/_sim/` request. */
@@ -134,7 +174,7 @@ export async function serveControl(
       const body: unknown = rawBody.trim() === '' ? {} : JSON.parse(rawBody);
       [status, payload] = await route.handler(sim, body, params, url.searchParams);
     } catch (error) {
-      status = 400;
+      status = error instanceof SimControlError ? error.status : 400;
       payload = {
         error:
           error instanceof z.ZodError

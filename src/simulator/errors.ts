@@ -136,3 +136,27 @@ export function cardError(fields: {
     ...(fields.setupIntent ? { setup_intent: fields.setupIntent } : {}),
   });
 }
+
+/** A refused `/_sim/` control call (404 unknown object, 409 wrong state); the message says why. */
+export class SimControlError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SimControlError';
+  }
+}
+
+/**
+ * 400 `invalid_request_error` for a request the object's state refuses (over-refund, already
+ * refunded, disputed): the endpoint ran, so the answer is saved under the idempotency key.
+ */
+export function refused(message: string, param?: string, code?: string): StripeApiError {
+  return new StripeApiError(400, {
+    type: StripeErrorType.invalidRequestError,
+    message,
+    ...(code ? { code, doc_url: docUrl(code) } : {}),
+    ...(param ? { param } : {}),
+  });
+}

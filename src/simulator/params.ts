@@ -49,6 +49,19 @@ export const param = {
     ]),
 };
 
+/** Applies a `metadata` update as Stripe does: given keys are set, an empty string unsets one. */
+export function withMetadata(
+  current: Record<string, string>,
+  update: Record<string, string> | undefined,
+): Record<string, string> {
+  const next = { ...current };
+  for (const [key, value] of Object.entries(update ?? {})) {
+    if (value === '') delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
 /** Bounds from a `created` style filter (seconds). */
 export interface RangeFilter {
   gt?: number;

@@ -6,7 +6,7 @@ import type { FaultKind } from './faults.js';
 import type { FormObject } from './form.js';
 import { matchPath } from './router.js';
 import { parseSearchQuery, pinnedMetadataValue } from './search.js';
-import type { Store } from './store.js';
+import { refId, type Store } from './store.js';
 
 /** How many entries a simulator keeps by default; older ones are dropped. */
 export const REQUEST_LOG_LIMIT = 100_000;
@@ -36,7 +36,10 @@ export interface RequestLogEntry {
   faults?: FaultKind[];
   /** `metadata.order_id` of the PaymentIntent the request concerns (from the parameters, the intent, or a search query that pins it). */
   orderId: string | null;
-  /** The PaymentIntent the request concerns (from the path, or the one a create made). */
+  /**
+   * The PaymentIntent the request concerns: from the path, the one a create made, or for a
+   * refund, charge or dispute request the intent its charge belongs to.
+   */
   paymentIntentId: string | null;
 }
 
@@ -122,10 +125,76 @@ function metadataOrderId(params: FormObject | undefined): string | undefined {
   return typeof orderId === 'string' && orderId !== '' ? orderId : undefined;
 }
 
+function stringParam(params: FormObject | undefined, name: string): string | undefined {
+  const value = params?.[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The intent a refund, charge or dispute request concerns: the object in the path, else the
+ * `payment_intent` or `charge` parameter (a create, a list filter).
+ */
+function intentOfChargeRequest(
+  store: Store,
+  path: string,
+  params: FormObject | undefined,
+): string | undefined {
+  const inPath = (pattern: string): string | undefined => matchPath(pattern, path)?.id;
+  const refundId = inPath('/v1/refunds/:id') ?? inPath('/v1/refunds/:id/**');
+  const disputeId = inPath('/v1/disputes/:id') ?? inPath('/v1/disputes/:id/**');
+  const chargeId = inPath('/v1/charges/:id') ?? stringParam(params, 'charge');
+  const owner =
+    (refundId !== undefined ? store.refunds.get(refundId) : undefined) ??
+    (disputeId !== undefined ? store.disputes.get(disputeId) : undefined);
+  if (owner) return refId(owner.payment_intent);
+  return (
+    stringParam(params, 'payment_intent') ??
+    (chargeId !== undefined ? refId(store.charges.get(chargeId)?.payment_intent) : undefined)
+  );
+}
+
+const CHARGE_PATHS = ['/v1/refunds', '/v1/charges', '/v1/disputes'];
+
+/** What a request is about: nothing the log tracks, a search (and the order it pins), or an intent. */
+type Concern =
+  | { kind: 'none' }
+  | { kind: 'search'; orderId: string | null }
+  | { kind: 'intent'; id: string | undefined };
+
+/**
+ * The intent a `/v1/payment_intents…` request concerns (from the path, or the answer to a
+ * create); for a search, the order its query pins; null for requests about anything else.
+ */
+function intentOfPaymentIntentRequest(
+  method: string,
+  path: string,
+  params: FormObject | undefined,
+  replyBody: string | undefined,
+): Concern {
+  if (path !== '/v1/payment_intents' && !path.startsWith('/v1/payment_intents/'))
+    return { kind: 'none' };
+  if (path === '/v1/payment_intents/search') {
+    const query = params?.query;
+    const parsed = typeof query === 'string' ? parseSearchQuery(query) : undefined;
+    const orderId = parsed?.ok ? pinnedMetadataValue(parsed.query, 'order_id') : undefined;
+    return { kind: 'search', orderId: orderId ?? null };
+  }
+  const inPath = matchPath('/v1/payment_intents/:id/**', path)?.id;
+  if (inPath !== undefined || method !== 'POST' || replyBody === undefined)
+    return { kind: 'intent', id: inPath };
+  const created = createdIntent.safeParse(JSON.parse(replyBody));
+  if (!created.success) return { kind: 'intent', id: undefined };
+  return {
+    kind: 'intent',
+    id: 'id' in created.data ? created.data.id : created.data.error.payment_intent.id,
+  };
+}
+
 /**
  * The PaymentIntent and order a request concerns: the intent from the path (or, for a create,
- * from the answer), the order from the request's `metadata[order_id]`, else the intent's, else
- * the order a search query pins. Nulls for requests about anything else.
+ * from the answer; for refunds, charges and disputes the intent their charge belongs to), the
+ * order from the request's `metadata[order_id]`, else the intent's, else the order a search
+ * query pins. Nulls for requests about anything else.
  */
 export function requestSubject(
   store: Store,
@@ -134,21 +203,12 @@ export function requestSubject(
   params: FormObject | undefined,
   replyBody: string | undefined,
 ): Pick<RequestLogEntry, 'orderId' | 'paymentIntentId'> {
-  if (path !== '/v1/payment_intents' && !path.startsWith('/v1/payment_intents/'))
-    return { orderId: null, paymentIntentId: null };
-  if (path === '/v1/payment_intents/search') {
-    const query = params?.query;
-    const parsed = typeof query === 'string' ? parseSearchQuery(query) : undefined;
-    const orderId = parsed?.ok ? pinnedMetadataValue(parsed.query, 'order_id') : undefined;
-    return { orderId: orderId ?? null, paymentIntentId: null };
-  }
-  let paymentIntentId = matchPath('/v1/payment_intents/:id/**', path)?.id;
-  if (paymentIntentId === undefined && method === 'POST' && replyBody !== undefined) {
-    const created = createdIntent.safeParse(JSON.parse(replyBody));
-    if (created.success)
-      paymentIntentId =
-        'id' in created.data ? created.data.id : created.data.error.payment_intent.id;
-  }
+  const concern: Concern = CHARGE_PATHS.some((p) => path === p || path.startsWith(`${p}/`))
+    ? { kind: 'intent', id: intentOfChargeRequest(store, path, params) }
+    : intentOfPaymentIntentRequest(method, path, params, replyBody);
+  if (concern.kind === 'none') return { orderId: null, paymentIntentId: null };
+  if (concern.kind === 'search') return { orderId: concern.orderId, paymentIntentId: null };
+  const paymentIntentId = concern.id;
   const intent =
     paymentIntentId !== undefined ? store.paymentIntents.get(paymentIntentId) : undefined;
   const intentOrderId = (intent?.metadata as Record<string, string> | undefined)?.order_id;

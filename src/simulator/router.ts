@@ -3,6 +3,7 @@
 import type { SimClock } from './clock.js';
 import type { FormObject } from './form.js';
 import type { IdGenerator } from './random.js';
+import type { RefundRuleBook } from './resources/refunds.js';
 import type { RequestOrigin, Store } from './store.js';
 
 /** One API request after authentication and decoding. */
@@ -27,8 +28,13 @@ export interface SimContext {
   store: Store;
   clock: SimClock;
   ids: IdGenerator;
-  /** Simulated ms a bank debit stays `processing`. */
+  /**
+   * Simulated ms a bank debit stays `processing`; also how long a pending refund waits to settle,
+   * a `pm_card_refundFail` refund to fail, and test evidence to decide a dispute.
+   */
   processingDelayMs: number;
+  /** Rules that make refunds pend, fail later or succeed later (`/_sim/refunds/rules`). */
+  refundRules: RefundRuleBook;
   /** Simulated ms from an intent's creation until search finds it; changeable while running. */
   searchLagMs: number;
 }

@@ -14,6 +14,13 @@ import {
   type RequestLogFilter,
 } from './request-log.js';
 import { customerRoutes } from './resources/customers.js';
+import {
+  closeDisputeNow,
+  disputeRoutes,
+  openDisputeNow,
+  settleDueDisputes,
+  type OpenDispute,
+} from './resources/disputes.js';
 import { eventRoutes } from './resources/events.js';
 import {
   completeAuthentication,
@@ -21,11 +28,20 @@ import {
   settleDuePaymentIntents,
 } from './resources/payment-intents.js';
 import { paymentMethodRoutes } from './resources/payment-methods.js';
+import {
+  RefundRuleBook,
+  refundRoutes,
+  refundRuleSchema,
+  settleDueRefunds,
+  settleRefundNow,
+  type RefundRule,
+  type RefundSettlement,
+} from './resources/refunds.js';
 import { setupIntentRoutes } from './resources/setup-intents.js';
 import { Router, type Route, type SimContext } from './router.js';
 import { DEFAULT_SEARCH_LAG_MS, searchLagMsSchema } from './search.js';
 import { serveApi, type ApiPipeline } from './server.js';
-import { Store, type Ledger, type StripeEventLike } from './store.js';
+import { Store, type Ledger, type StripeEventLike, type StripeObject } from './store.js';
 import {
   WebhookDispatcher,
   webhookFaultRuleSchema,
@@ -97,6 +113,29 @@ export interface Simulator {
   setSearchLagMs(ms: number): void;
   /** Completes the customer's authentication of a `requires_action` intent; false if it is not waiting. */
   authenticate(paymentIntentId: string, outcome?: 'succeed' | 'fail'): boolean;
+  /** Refund controls (also under `/_sim/refunds/`). */
+  refunds: {
+    /**
+     * Settles a refund now: `pending` → `succeeded` | `failed`, or `succeeded` → `failed`
+     * (`failure_reason` default `expired_or_canceled_card`); emits refund.updated,
+     * charge.refund.updated and, on failure, refund.failed. Returns the refund; throws
+     * SimControlError (404 unknown, 409 already final).
+     */
+    settle(refundId: string, settlement: RefundSettlement): StripeObject;
+    /** Rules for the next refunds: created pending, settled later or failed later (RefundRule). */
+    rules: {
+      add(rule: RefundRule): string;
+      clear(): void;
+      list(): (ReturnType<typeof refundRuleSchema.parse> & { id: string })[];
+    };
+  };
+  /** Dispute controls (also under `/_sim/disputes`): the bank's side. */
+  disputes: {
+    /** Opens a dispute on a succeeded charge (or an intent's latest charge); returns it. */
+    open(dispute: OpenDispute): StripeObject;
+    /** Closes a dispute as the bank decides (won / lost for chargebacks, warning_closed for inquiries). */
+    close(disputeId: string, status: 'won' | 'lost' | 'warning_closed'): StripeObject;
+  };
   /** Stops the server, timers and deliveries. */
   close(): Promise<void>;
 }
@@ -133,6 +172,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ids,
     processingDelayMs: options.processingDelayMs ?? 10_000,
     searchLagMs: searchLagMsSchema.parse(options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS),
+    refundRules: new RefundRuleBook(seed),
   };
   const requests = new RequestLog(options.requestLogLimit ?? REQUEST_LOG_LIMIT);
   const dispatcher = new WebhookDispatcher(
@@ -149,12 +189,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ...paymentMethodRoutes,
     ...paymentIntentRoutes,
     ...setupIntentRoutes,
+    ...refundRoutes,
+    ...disputeRoutes,
     ...eventRoutes(dispatcher),
   ];
   const sleeps = new Set<() => void>();
   const faults = new FaultBook(seed);
-  const tick = (): void => {
+  const settleDue = (): void => {
     settleDuePaymentIntents(context);
+    settleDueRefunds(context);
+    settleDueDisputes(context);
+  };
+  const tick = (): void => {
+    settleDue();
     dispatcher.kick();
   };
   const pipeline: ApiPipeline = {
@@ -240,7 +287,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       })),
     setWebhookTarget: (target) => dispatcher.setTarget(target),
     flushWebhooks: async () => {
-      settleDuePaymentIntents(context);
+      settleDue();
       await dispatcher.flush();
     },
     webhookDeliveries: () => dispatcher.deliveryAttempts(),
@@ -251,6 +298,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     authenticate: (paymentIntentId, outcome = 'succeed') =>
       completeAuthentication(context, paymentIntentId, outcome),
+    refunds: {
+      settle: (refundId, settlement) => settleRefundNow(context, refundId, settlement),
+      rules: {
+        add: (rule) => context.refundRules.add(refundRuleSchema.parse(rule)),
+        clear: () => context.refundRules.clear(),
+        list: () => context.refundRules.list(),
+      },
+    },
+    disputes: {
+      open: (dispute) => openDisputeNow(context, dispute),
+      close: (disputeId, status) => closeDisputeNow(context, disputeId, { status }),
+    },
     close: async () => {
       if (interval) clearInterval(interval);
       for (const wake of [...sleeps]) wake();

@@ -31,6 +31,35 @@ export function refId(value: unknown): string | undefined {
 /** The API version the simulator's objects follow (stripe-node 23.1.0's pinned version). */
 export const SIM_API_VERSION = '2026-10-28.endive';
 
+/**
+ * Money given back, for an intent or an order that has at least one refund. `amountRefunded` is
+ * what the charges' `amount_refunded` shows: pending and succeeded refunds, a failed one gave
+ * its amount back.
+ */
+export interface LedgerRefunds {
+  /** Refund objects that are pending or succeeded (failed and canceled ones are not counted). */
+  count: number;
+  amountRefunded: number;
+  /** The part of `amountRefunded` still pending. */
+  amountPending: number;
+  /** Refunds that failed (their amount went back to the charge). */
+  failed: number;
+  /** Pending or succeeded refunds per `metadata.refund_id` (more than 1 is a double refund). */
+  byRefundId: Record<string, number>;
+}
+
+/** Disputes, for an intent or an order that has at least one. */
+export interface LedgerDisputes {
+  count: number;
+  /** Not closed yet (needs_response, under_review and their warning_ forms). */
+  open: number;
+  won: number;
+  lost: number;
+  warningClosed: number;
+  /** Sum of the lost disputes' amounts (money the bank took back). */
+  amountLost: number;
+}
+
 /** Money moved, per PaymentIntent and per `metadata.order_id`. */
 export interface Ledger {
   paymentIntents: Record<
@@ -44,11 +73,23 @@ export interface Ledger {
       successfulCharges: number;
       amountCaptured: number;
       confirmations: number;
+      /** Present once the intent has a refund. */
+      refunds?: LedgerRefunds;
+      /** Present once the intent has a dispute. */
+      disputes?: LedgerDisputes;
     }
   >;
   orders: Record<
     string,
-    { paymentIntents: string[]; successfulCharges: number; amountCaptured: number }
+    {
+      paymentIntents: string[];
+      successfulCharges: number;
+      amountCaptured: number;
+      /** Present once the order has a refund. */
+      refunds?: LedgerRefunds;
+      /** Present once the order has a dispute. */
+      disputes?: LedgerDisputes;
+    }
   >;
 }
 
@@ -71,6 +112,17 @@ export interface PaymentIntentState {
   };
 }
 
+/** Simulator-only facts about a Refund: what it becomes, and when (simulated ms). */
+export interface RefundState {
+  settlement?: { at: number; status: 'succeeded' | 'failed'; failureReason?: string };
+}
+
+/** Simulator-only facts about a Dispute: a close scheduled by Stripe's test evidence. */
+export interface DisputeState {
+  /** `winning_evidence` / `losing_evidence` submitted: closes at `at` (simulated ms). */
+  verdict?: { at: number; status: 'won' | 'lost' };
+}
+
 /** Listeners told about every event as it is emitted (the webhook dispatcher). */
 export type EventListener = (event: StripeEventLike) => void;
 
@@ -84,6 +136,10 @@ export class Store {
   readonly paymentIntentState = new Map<string, PaymentIntentState>();
   readonly charges = new Map<string, StripeObject>();
   readonly setupIntents = new Map<string, StripeObject>();
+  readonly refunds = new Map<string, StripeObject>();
+  readonly refundState = new Map<string, RefundState>();
+  readonly disputes = new Map<string, StripeObject>();
+  readonly disputeState = new Map<string, DisputeState>();
   private readonly eventLog: StripeEventLike[] = [];
   private readonly listeners: EventListener[] = [];
 
@@ -128,9 +184,11 @@ export class Store {
     return this.eventLog;
   }
 
-  /** The ledger: only `succeeded` charges count as money moved. */
+  /** The ledger: only `succeeded` charges count as money moved; refunds and disputes alongside. */
   ledger(): Ledger {
     const ledger: Ledger = { paymentIntents: {}, orders: {} };
+    const refundsOf = groupBy(this.refunds.values(), (r) => refId(r.payment_intent));
+    const disputesOf = groupBy(this.disputes.values(), (d) => refId(d.payment_intent));
     for (const pi of this.paymentIntents.values()) {
       const charges = [...this.charges.values()].filter(
         (c) => c.payment_intent === pi.id && c.status === 'succeeded',
@@ -139,6 +197,8 @@ export class Store {
       const metadata = (pi.metadata ?? {}) as Record<string, string>;
       const orderId = metadata.order_id;
       const customerId = typeof pi.customer === 'string' ? pi.customer : undefined;
+      const refunds = refundsOf.get(pi.id) ?? [];
+      const disputes = disputesOf.get(pi.id) ?? [];
       ledger.paymentIntents[pi.id] = {
         ...(orderId !== undefined ? { orderId } : {}),
         ...(customerId !== undefined ? { customerId } : {}),
@@ -148,6 +208,8 @@ export class Store {
         successfulCharges: charges.length,
         amountCaptured,
         confirmations: this.paymentIntentState.get(pi.id)?.confirmations ?? 0,
+        ...(refunds.length > 0 ? { refunds: addRefunds(undefined, refunds) } : {}),
+        ...(disputes.length > 0 ? { disputes: addDisputes(undefined, disputes) } : {}),
       };
       if (orderId !== undefined) {
         const order = (ledger.orders[orderId] ??= {
@@ -158,8 +220,67 @@ export class Store {
         order.paymentIntents.push(pi.id);
         order.successfulCharges += charges.length;
         order.amountCaptured += amountCaptured;
+        if (refunds.length > 0) order.refunds = addRefunds(order.refunds, refunds);
+        if (disputes.length > 0) order.disputes = addDisputes(order.disputes, disputes);
       }
     }
     return ledger;
   }
+}
+
+function groupBy(
+  items: Iterable<StripeObject>,
+  key: (item: StripeObject) => string | undefined,
+): Map<string, StripeObject[]> {
+  const groups = new Map<string, StripeObject[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+function addRefunds(into: LedgerRefunds | undefined, refunds: StripeObject[]): LedgerRefunds {
+  const total: LedgerRefunds = into ?? {
+    count: 0,
+    amountRefunded: 0,
+    amountPending: 0,
+    failed: 0,
+    byRefundId: {},
+  };
+  for (const refund of refunds) {
+    const amount = Number(refund.amount);
+    if (refund.status === 'failed') total.failed += 1;
+    if (refund.status !== 'pending' && refund.status !== 'succeeded') continue;
+    total.count += 1;
+    total.amountRefunded += amount;
+    if (refund.status === 'pending') total.amountPending += amount;
+    const refundId = (refund.metadata as Record<string, string> | null)?.refund_id;
+    if (refundId !== undefined) total.byRefundId[refundId] = (total.byRefundId[refundId] ?? 0) + 1;
+  }
+  return total;
+}
+
+function addDisputes(into: LedgerDisputes | undefined, disputes: StripeObject[]): LedgerDisputes {
+  const total: LedgerDisputes = into ?? {
+    count: 0,
+    open: 0,
+    won: 0,
+    lost: 0,
+    warningClosed: 0,
+    amountLost: 0,
+  };
+  for (const dispute of disputes) {
+    total.count += 1;
+    if (dispute.status === 'won') total.won += 1;
+    else if (dispute.status === 'lost') {
+      total.lost += 1;
+      total.amountLost += Number(dispute.amount);
+    } else if (dispute.status === 'warning_closed') total.warningClosed += 1;
+    else total.open += 1;
+  }
+  return total;
 }

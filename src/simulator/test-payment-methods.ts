@@ -1,10 +1,24 @@
 // Stripe's documented test PaymentMethod ids and what confirming with each one does. Sources:
 // docs.stripe.com/testing?testing-method=payment-methods (cards, "Declined payments", 3DS) and
-// docs.stripe.com/payments/ach-direct-debit/accept-a-payment ("Test account numbers").
+// docs.stripe.com/payments/ach-direct-debit/accept-a-payment ("Test account numbers");
+// docs.stripe.com/testing#disputes and #refunds (cards disputed after succeeding, refunds failing).
+
+/** A dispute the bank opens right after a charge succeeds (Stripe's `createDispute` cards). */
+export interface TestDispute {
+  reason: string;
+  /** An inquiry (`warning_needs_response`, no funds withdrawn) rather than a chargeback. */
+  inquiry: boolean;
+}
 
 /** What confirming a PaymentIntent with a payment method does. */
 export type TestBehaviour =
-  | { kind: 'succeed' }
+  | {
+      kind: 'succeed';
+      /** The charge is disputed once it succeeds. */
+      dispute?: TestDispute;
+      /** Refunds of the charge fail later with this `failure_reason` (they start `succeeded`). */
+      refundFailure?: string;
+    }
   | {
       kind: 'decline';
       code: string;
@@ -115,6 +129,26 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_visa_debit: { instrument: card('5556', 'visa', 'debit'), behaviour: succeed },
   pm_card_mastercard: { instrument: card('4444', 'mastercard'), behaviour: succeed },
   pm_card_amex: { instrument: card('0005', 'amex'), behaviour: succeed },
+  // 4000000000000259 / 2685 / 1976: "the charge succeeds, then is disputed" (as fraudulent, as
+  // product not received, as an inquiry).
+  pm_card_createDispute: {
+    instrument: card('0259'),
+    behaviour: { kind: 'succeed', dispute: { reason: 'fraudulent', inquiry: false } },
+  },
+  pm_card_createDisputeProductNotReceived: {
+    instrument: card('2685'),
+    behaviour: { kind: 'succeed', dispute: { reason: 'product_not_received', inquiry: false } },
+  },
+  pm_card_createDisputeInquiry: {
+    instrument: card('1976'),
+    behaviour: { kind: 'succeed', dispute: { reason: 'fraudulent', inquiry: true } },
+  },
+  // 4000000000005126: "refunding a captured charge fails asynchronously with a failure_reason of
+  // expired_or_canceled_card": the refund first shows `succeeded`, later `failed`.
+  pm_card_refundFail: {
+    instrument: card('5126'),
+    behaviour: { kind: 'succeed', refundFailure: 'expired_or_canceled_card' },
+  },
   pm_card_visa_chargeDeclined: { instrument: card('0002'), behaviour: generic },
   pm_card_chargeDeclined: { instrument: card('0002'), behaviour: generic },
   pm_card_visa_chargeDeclinedInsufficientFunds: {

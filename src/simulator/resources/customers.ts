@@ -2,7 +2,7 @@
 // Emits customer.created / customer.updated with `previous_attributes`.
 import { z } from 'zod';
 import { resourceMissing } from '../errors.js';
-import { inRange, listParams, param, parseParams } from '../params.js';
+import { inRange, listParams, param, parseParams, withMetadata } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
 import type { StripeObject } from '../store.js';
 import { render, renderList } from './expand.js';
@@ -24,18 +24,6 @@ const writable = {
 
 const createParams = z.object({ ...writable, payment_method: param.string().optional() }).strict();
 const updateParams = z.object(writable).strict();
-
-function applyMetadata(
-  current: Record<string, string>,
-  update: Record<string, string> | undefined,
-): Record<string, string> {
-  const next = { ...current };
-  for (const [key, value] of Object.entries(update ?? {})) {
-    if (value === '') delete next[key];
-    else next[key] = value;
-  }
-  return next;
-}
 
 function defaultPaymentMethod(
   sim: SimContext,
@@ -77,7 +65,7 @@ const create: ApiHandler = (request, sim) => {
       rendering_options: null,
     },
     livemode: false,
-    metadata: applyMetadata({}, params.metadata),
+    metadata: withMetadata({}, params.metadata),
     name: params.name ?? null,
     next_invoice_sequence: 1,
     phone: params.phone ?? null,
@@ -134,7 +122,7 @@ const update: ApiHandler = (request, sim) => {
   set('description', params.description);
   set('phone', params.phone);
   if (params.metadata)
-    set('metadata', applyMetadata(customer.metadata as Record<string, string>, params.metadata));
+    set('metadata', withMetadata(customer.metadata as Record<string, string>, params.metadata));
   const defaultPm = defaultPaymentMethod(
     sim,
     request,

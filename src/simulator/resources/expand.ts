@@ -1,5 +1,6 @@
 // `expand[]` support: replaces id references with the objects they name, as Stripe does for
-// the fields the project reads (customer, payment_method, latest_charge, nested in lists).
+// the fields the project reads (customer, payment_method, latest_charge, a refund's or dispute's
+// charge and payment_intent, nested in lists).
 import type { StripeObject, Store } from '../store.js';
 
 function lookup(store: Store, id: string): StripeObject | undefined {
@@ -8,7 +9,9 @@ function lookup(store: Store, id: string): StripeObject | undefined {
     store.paymentMethods.get(id) ??
     store.charges.get(id) ??
     store.paymentIntents.get(id) ??
-    store.setupIntents.get(id)
+    store.setupIntents.get(id) ??
+    store.refunds.get(id) ??
+    store.disputes.get(id)
   );
 }
 

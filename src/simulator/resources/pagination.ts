@@ -1,6 +1,11 @@
-// Stripe's cursor pagination over newest-first lists: `limit`, `starting_after`, `ending_before`.
+// Stripe's cursor pagination over newest-first lists: `limit`, `starting_after`, `ending_before`;
+// and the list endpoint shared by the objects that hang off a charge (refunds, disputes).
+import { z } from 'zod';
 import { invalidParam } from '../errors.js';
-import type { StripeObject } from '../store.js';
+import { inRange, listParams, param, parseParams } from '../params.js';
+import type { ApiHandler } from '../router.js';
+import type { Store, StripeObject } from '../store.js';
+import { renderList } from './expand.js';
 
 /** Pages `items` (already newest first) the way Stripe's list endpoints do. */
 export function paginate(
@@ -36,4 +41,36 @@ export function newestFirst(items: Iterable<StripeObject>): StripeObject[] {
     .map((item, index) => ({ item, index }))
     .sort((a, b) => Number(b.item.created) - Number(a.item.created) || b.index - a.index)
     .map(({ item }) => item);
+}
+
+const chargeObjectQuery = z
+  .object({
+    charge: param.string().optional(),
+    payment_intent: param.string().optional(),
+    created: param.range().optional(),
+    ...listParams,
+  })
+  .strict();
+
+/**
+ * A list endpoint over objects tied to a charge (`GET /v1/refunds`, `GET /v1/disputes`): the
+ * `charge`, `payment_intent` and `created` filters, newest first, paginated.
+ */
+export function listChargeObjects(
+  objects: (store: Store) => Iterable<StripeObject>,
+  url: string,
+): ApiHandler {
+  return (request, sim) => {
+    const params = parseParams(chargeObjectQuery, request.params);
+    const items = newestFirst(
+      [...objects(sim.store)].filter(
+        (o) =>
+          (params.charge === undefined || o.charge === params.charge) &&
+          (params.payment_intent === undefined || o.payment_intent === params.payment_intent) &&
+          inRange(Number(o.created), params.created),
+      ),
+    );
+    const { page, hasMore } = paginate(items, params);
+    return { status: 200, body: renderList(sim.store, url, page, hasMore, params.expand) };
+  };
 }

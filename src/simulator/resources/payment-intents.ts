@@ -5,11 +5,12 @@
 // succeeded charge) only on `succeeded`.
 import { z } from 'zod';
 import { cardError, invalidParam, resourceMissing, unexpectedState } from '../errors.js';
-import { inRange, listParams, param, parseParams } from '../params.js';
+import { inRange, listParams, param, parseParams, withMetadata } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
 import { parseSearchQuery } from '../search.js';
 import { refId, type RequestOrigin, type StripeObject } from '../store.js';
 import type { TestBehaviour } from '../test-payment-methods.js';
+import { openDispute } from './disputes.js';
 import { render, renderList } from './expand.js';
 import { newestFirst, paginate } from './pagination.js';
 import { resolvePaymentMethod } from './payment-methods.js';
@@ -109,18 +110,6 @@ const searchQuery = z
   })
   .strict();
 
-function withMetadata(
-  current: Record<string, string>,
-  update: Record<string, string> | undefined,
-): Record<string, string> {
-  const next = { ...current };
-  for (const [key, value] of Object.entries(update ?? {})) {
-    if (value === '') delete next[key];
-    else next[key] = value;
-  }
-  return next;
-}
-
 function findPaymentIntent(sim: SimContext, id: string): StripeObject {
   const pi = sim.store.paymentIntents.get(id);
   if (!pi) throw resourceMissing('payment_intent', id, 'intent');
@@ -152,6 +141,7 @@ function createCharge(
     currency: pi.currency,
     customer: pi.customer,
     description: pi.description,
+    disputed: false,
     failure_code: failure?.code ?? null,
     failure_message: failure?.message ?? null,
     livemode: false,
@@ -212,6 +202,10 @@ function succeed(
   pi.last_payment_error = null;
   pi.next_action = null;
   sim.store.emit('payment_intent.succeeded', pi, origin);
+  // Stripe's createDispute cards: the bank disputes the payment once it has gone through.
+  const behaviour = sim.store.paymentMethodBehaviour.get(pm.id);
+  if (behaviour?.kind === 'succeed' && behaviour.dispute)
+    openDispute(sim, charge, behaviour.dispute);
 }
 
 interface Failure {
