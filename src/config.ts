@@ -140,7 +140,7 @@ export const configSchema = z.object({
     'Pre-built workflow bundle (`npm run build:workflows` writes dist/workflow-bundle.js). Unset: bundled at worker start.',
   ),
   TEMPORAL_DB_FILE: optionalString.describe(
-    'SQLite file of the embedded dev server (`npm start`). Unset: `~/.cache/durable-billing/dev-server.db`.',
+    'SQLite file of the embedded dev server (`npm start`). Unset: `~/.cache/durable-billing/dev-server.db`. Emptied at each start with the simulator (which keeps no state), kept with real Stripe.',
   ),
   NOTIFIER: optionalString
     .pipe(z.enum(['outbox', 'email'], { error: 'must be outbox or email' }).default('outbox'))

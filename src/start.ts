@@ -3,6 +3,7 @@
 // billing worker and the backfill Schedule. Ctrl-C stops all of it. The banners go to stdout;
 // the JSON-lines logs (worker, Temporal SDK, receiver) to stderr.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { BillingClient } from './client/index.js';
@@ -19,11 +20,21 @@ import { startConfiguredReceiver } from './webhooks/receiver.js';
 import { createBillingWorker, stripeFromConfig } from './worker.js';
 import { createLocalTemporal } from './embedded/dev-server.js';
 
-/** Starts the dev server on the configured ports, unless the config names a cluster. */
+/**
+ * Starts the dev server on the configured ports, unless the config names a cluster. With the
+ * simulator (`fresh`), its database starts empty too: the simulator keeps no state, so
+ * workflows of an earlier run would wake to intents that no longer exist and fail. With real
+ * Stripe the database is kept, and the charges of earlier runs go on.
+ */
 async function startTemporal(
   config: Config,
+  fresh: boolean,
 ): Promise<{ address: string; env?: TestWorkflowEnvironment }> {
   if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
+  const dbFilename = config.TEMPORAL_DB_FILE ?? join(CACHE_DIR, 'dev-server.db');
+  if (fresh)
+    for (const file of [dbFilename, `${dbFilename}-wal`, `${dbFilename}-shm`])
+      rmSync(file, { force: true });
   const env = await createLocalTemporal({
     server: {
       executable: devServerExecutable(),
@@ -31,7 +42,7 @@ async function startTemporal(
       port: config.TEMPORAL_PORT,
       ui: true,
       uiPort: config.TEMPORAL_UI_PORT,
-      dbFilename: config.TEMPORAL_DB_FILE ?? join(CACHE_DIR, 'dev-server.db'),
+      dbFilename,
       searchAttributes: [...billingSearchAttributes],
       // Its own log lines (stderr) as JSON too, so every log line of `npm start` is JSON.
       log: { format: 'json', level: 'warn' },
@@ -53,7 +64,7 @@ async function main(): Promise<void> {
   const logger = loggerFromConfig(config, { name: 'durable-billing', destination: 2, secrets });
   // Before anything touches Temporal: the dev server and the worker share this Runtime.
   installTemporalRuntime(config, logger);
-  const temporal = await startTemporal(config);
+  const temporal = await startTemporal(config, sandbox);
   const withTemporal: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
   const receiver =
     secrets.length > 0
@@ -85,7 +96,7 @@ async function main(): Promise<void> {
   const ui = temporal.env ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : '(your cluster’s UI)';
   console.log(`durable-billing is running
   Temporal UI      ${ui}
-  Temporal         ${temporal.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
+  Temporal         ${temporal.address} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})${temporal.env && sim ? ', fresh each start like the simulator' : ''}
   Stripe           ${sim ? `simulator at ${sim.url} (ledger: ${sim.url}/_sim/ledger)` : (config.STRIPE_API_BASE ?? 'api.stripe.com')}
   Webhooks         ${receiver ? `${receiver.webhookUrl} (healthz ${receiver.url}/healthz)${sim ? ', fed by the simulator' : ''}` : 'receiver off: set STRIPE_WEBHOOK_SECRET'}
   Metrics          receiver ${receiver ? `${receiver.url}/metrics` : 'off'}, worker ${workerMetrics ? `http://${workerMetrics}/metrics` : 'off (set METRICS_PORT)'}`);
