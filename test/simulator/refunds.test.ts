@@ -205,6 +205,10 @@ describe('reading and updating refunds', () => {
     expect(next.has_more).toBe(false);
     const byCharge = await stripe.refunds.list({ charge: chargeOf(b) });
     expect(byCharge.data).toHaveLength(1);
+    // A charge lists its refunds only when asked (API versions since 2022-11-15).
+    expect((await stripe.charges.retrieve(chargeOf(a))).refunds).toBeUndefined();
+    const expanded = await stripe.charges.retrieve(chargeOf(a), { expand: ['refunds'] });
+    expect(expanded.refunds?.data.map((r) => r.id)).toEqual([r3.id, r2.id, r1.id]);
     expect((await stripe.refunds.list()).data).toHaveLength(4);
     const all: string[] = [];
     for await (const refund of stripe.refunds.list({ payment_intent: a.id, limit: 1 }))

@@ -1,12 +1,13 @@
 // Events (`/v1/events`, newest first, with `type`, `types[]`, `created[…]` and
-// `delivery_success` filters) and charges (retrieve), read-only views over the store.
+// `delivery_success` filters) and charges (retrieve, `expand[]=refunds` for its newest 10
+// refunds), read-only views over the store.
 import { z } from 'zod';
 import { resourceMissing } from '../errors.js';
 import { inRange, listParams, param, parseParams } from '../params.js';
 import type { ApiHandler } from '../router.js';
 import type { StripeEventLike, StripeObject } from '../store.js';
 import { render, renderList } from './expand.js';
-import { paginate } from './pagination.js';
+import { newestFirst, paginate } from './pagination.js';
 
 /** Webhook delivery facts about an event, from the dispatcher. */
 export interface DeliveryStatus {
@@ -69,7 +70,24 @@ export function eventRoutes(delivery: DeliveryStatus) {
     );
     const charge = sim.store.charges.get(request.pathParams.id ?? '');
     if (!charge) throw resourceMissing('charge', request.pathParams.id ?? '', 'id');
-    return { status: 200, body: render(sim.store, charge, expand) };
+    const body = render(
+      sim.store,
+      charge,
+      expand?.filter((path) => path !== 'refunds'),
+    );
+    // Since API version 2022-11-15 a charge's refunds are included only when expanded.
+    if (expand?.includes('refunds')) {
+      const refunds = newestFirst(
+        [...sim.store.refunds.values()].filter((r) => r.charge === charge.id),
+      );
+      body.refunds = renderList(
+        sim.store,
+        `/v1/charges/${charge.id}/refunds`,
+        refunds.slice(0, 10),
+        refunds.length > 10,
+      );
+    }
+    return { status: 200, body };
   };
 
   return [

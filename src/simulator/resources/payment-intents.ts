@@ -119,6 +119,44 @@ function findPaymentIntent(sim: SimContext, id: string): StripeObject {
 /** Stripe's minimum charge, in minor units (USD 0.50; other currencies are treated alike). */
 const MINIMUM_AMOUNT = 50;
 
+/** The charge's `payment_method_details`: the card as the network saw this payment. */
+function chargeDetails(
+  pm: StripeObject,
+  amount: number,
+  succeeded: boolean,
+): Record<string, unknown> {
+  const type = String(pm.type);
+  if (type !== 'card') return { type, [type]: structuredClone(pm[type]) };
+  const card = pm.card as Record<string, unknown>;
+  return {
+    card: {
+      amount_authorized: succeeded ? amount : null,
+      authorization_code: null,
+      brand: card.brand,
+      checks: structuredClone(card.checks),
+      country: card.country,
+      exp_month: card.exp_month,
+      exp_year: card.exp_year,
+      extended_authorization: { status: 'disabled' },
+      fingerprint: card.fingerprint,
+      funding: card.funding,
+      incremental_authorization: { status: 'unavailable' },
+      installments: null,
+      last4: card.last4,
+      mandate: null,
+      multicapture: { status: 'unavailable' },
+      network: card.brand,
+      network_token: { used: false },
+      network_transaction_id: null,
+      overcapture: { maximum_amount_capturable: amount, status: 'unavailable' },
+      regulated_status: card.regulated_status,
+      three_d_secure: null,
+      wallet: null,
+    },
+    type: 'card',
+  };
+}
+
 function createCharge(
   sim: SimContext,
   pi: StripeObject,
@@ -134,22 +172,33 @@ function createCharge(
     amount,
     amount_captured: succeeded ? amount : 0,
     amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
     balance_transaction: succeeded ? sim.ids.next('txn') : null,
     billing_details: structuredClone(pm.billing_details),
+    calculated_statement_descriptor: null,
     captured: succeeded,
     created: sim.clock.nowSeconds(),
     currency: pi.currency,
     customer: pi.customer,
     description: pi.description,
     disputed: false,
+    failure_balance_transaction: null,
     failure_code: failure?.code ?? null,
     failure_message: failure?.message ?? null,
+    fraud_details: {},
     livemode: false,
+    // A charge starts with a copy of its intent's metadata (later intent updates do not follow).
     metadata: structuredClone(pi.metadata),
+    on_behalf_of: null,
     outcome:
       status === 'pending'
         ? null
         : {
+            advice_code: null,
+            network_advice_code: null,
+            network_decline_code: null,
             network_status: succeeded ? 'approved_by_network' : 'declined_by_network',
             reason: succeeded ? null : (failure?.declineCode ?? failure?.code ?? null),
             risk_level: 'normal',
@@ -161,12 +210,19 @@ function createCharge(
     paid: succeeded,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: {
-      type: pm.type,
-      [String(pm.type)]: structuredClone(pm[String(pm.type)]),
-    },
+    payment_method_details: chargeDetails(pm, amount, succeeded),
+    receipt_email: pi.receipt_email ?? null,
+    receipt_number: null,
+    receipt_url: null,
     refunded: false,
+    review: null,
+    shipping: null,
+    source_transfer: null,
+    statement_descriptor: pi.statement_descriptor ?? null,
+    statement_descriptor_suffix: pi.statement_descriptor_suffix ?? null,
     status,
+    transfer_data: null,
+    transfer_group: null,
   };
   sim.store.charges.set(charge.id, charge);
   pi.latest_charge = charge.id;
