@@ -1,7 +1,7 @@
 // The one Stripe outcome table (DESIGN.md, "The problem, in one table"): every error a Stripe
 // call can raise is classified here, in order, into a typed Temporal failure. Nothing else in
 // the project decides whether a Stripe error is retried.
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import Stripe from 'stripe';
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
 import { toSnapshot } from './snapshot.js';
@@ -134,6 +134,16 @@ function errorInfo(error: Stripe.errors.StripeError): StripeErrorInfo {
 }
 
 /**
+ * Outcomes the charge expects and handles (a card declined; an intent already moved on, which
+ * the workflow re-reads): BENIGN, so the SDK logs them at debug without a stack and counts no
+ * activity failure in its metrics. Everything else stays a real failure, stack and all.
+ */
+const BENIGN: ReadonlySet<StripeFailureType> = new Set([
+  StripeFailureType.declined,
+  StripeFailureType.unexpectedState,
+]);
+
+/**
  * Translates what a Stripe call threw into the Temporal failure the activity throws: an
  * `ApplicationFailure` of an explicit `type`, retryable or not per the table, carrying the
  * Stripe error's fields as details and the original as `cause`. Non-Stripe errors are
@@ -152,6 +162,7 @@ export function toActivityFailure(error: unknown, { readOnly = false } = {}): un
     type: classification.type,
     message: `Stripe ${classification.row}: ${error.message}`,
     nonRetryable: !classification.retryable,
+    ...(BENIGN.has(classification.type) && { category: ApplicationFailureCategory.BENIGN }),
     details: [info],
     nextRetryDelay:
       classification.type === StripeFailureType.retryable ? retryAfter(error) : undefined,

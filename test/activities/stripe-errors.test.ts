@@ -1,6 +1,6 @@
 // The Stripe outcome table, row by row: each Stripe answer maps to one failure type and one
 // retry decision, with the Stripe fields kept as details and the original as cause.
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { classifyStripeError, toActivityFailure } from '../../src/activities/stripe-errors.js';
@@ -200,6 +200,24 @@ describe('the Stripe outcome table', () => {
     const failure = toActivityFailure(error);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type, nonRetryable: !retryable, cause: error });
+  });
+
+  it('marks the outcomes the charge expects (a decline, an intent that moved on) BENIGN, and only those', () => {
+    const benign = rows
+      .filter(([, error]) => toActivityFailure(error) instanceof ApplicationFailure)
+      .map(([, error, type]) => [
+        type,
+        (toActivityFailure(error) as ApplicationFailure).category ?? null,
+      ]);
+    for (const [type, category] of benign)
+      expect({ type, category }).toEqual({
+        type,
+        category:
+          type === StripeFailureType.declined || type === StripeFailureType.unexpectedState
+            ? ApplicationFailureCategory.BENIGN
+            : null,
+      });
+    expect(benign.map(([type]) => type)).toContain(StripeFailureType.declined);
   });
 
   it('keeps the decline fields and the intent as the failure details', () => {
