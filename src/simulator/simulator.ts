@@ -91,7 +91,11 @@ export interface Simulator {
   faults: { add(rule: FaultRule): string; clear(): void; list(): (FaultRule & { id: string })[] };
   /** Webhook fault rules (see WebhookFaultKind). */
   webhookFaults: { add(rule: WebhookFaultRule): string; clear(): void; list(): WebhookFaultRule[] };
-  /** Money moved per PaymentIntent and per `metadata.order_id`; only succeeded charges count. */
+  /**
+   * Money moved per PaymentIntent and per `metadata.order_id`: only succeeded charges count as
+   * captured; `refunds` (pending and succeeded, per `metadata.refund_id`) and `disputes` appear
+   * once an intent or order has one.
+   */
   ledger(): Ledger;
   /** Moves the simulated clock forward and settles what became due (bank debits, webhook retries). */
   advanceTime(ms: number): void;
