@@ -305,6 +305,12 @@ export async function handleDispute(
 
   dispute = await read(carried ? 'resume after continue-as-new' : 'the dispute was opened');
   record(dispute);
+  if (!carried && dispute.dueBy !== undefined) {
+    // Reminders whose time had already come are said by the opening alert, which names the deadline.
+    const openedAt = Date.now();
+    const dueBy = dispute.dueBy;
+    state.remindersSent.push(...reminderDays.filter((days) => openedAt >= dueBy - days * DAY_MS));
+  }
   await alert(
     OperatorAlertKind.disputeOpened,
     dispute,
