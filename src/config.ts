@@ -176,7 +176,12 @@ export const configSchema = z.object({
     .transform((v) => v?.toLowerCase())
     .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'))
     .describe(
-      'Level of the JSON-lines logs: fatal, error, warn, info, debug, trace or silent (secrets redacted at every level).',
+      'Level of the logs: fatal, error, warn, info, debug, trace or silent (secrets redacted at every level).',
+    ),
+  LOG_FORMAT: optionalString
+    .pipe(z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional())
+    .describe(
+      'How logs are written: `json` (JSON lines) or `pretty` (readable lines, stacks only for errors). Unset: pretty on a terminal, JSON when piped or in production.',
     ),
   METRICS_PORT: optionalString
     .pipe(

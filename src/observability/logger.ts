@@ -4,9 +4,11 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LogLevel } from './levels.js';
+import { prettyStream, type LogFormat } from './pretty.js';
 
 export type { Logger } from 'pino';
 export { LOG_LEVELS, type LogLevel } from './levels.js';
+export type { LogFormat } from './pretty.js';
 
 const CENSOR = '[redacted]';
 
@@ -104,20 +106,38 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** File descriptor (1 stdout, 2 stderr) or a stream; default stdout. */
   destination?: 1 | 2 | DestinationStream;
+  /** Default: `pretty` when the destination is a terminal, else `json`. */
+  format?: LogFormat;
 }
 
-/** A pino logger writing JSON lines (`level` as a label, `time` in ms, `msg`) with secrets removed. */
+/** Whether a file descriptor destination is a terminal (a stream never is, here). */
+function isTerminal(destination: 1 | 2 | DestinationStream): boolean {
+  if (destination === 1) return process.stdout.isTTY === true;
+  if (destination === 2) return process.stderr.isTTY === true;
+  return false;
+}
+
+/**
+ * A pino logger writing JSON lines (`level` as a label, `time` in ms, `msg`) with secrets
+ * removed; on a terminal (or with `format: 'pretty'`) the same lines made readable.
+ */
 export function createLogger({
   level = 'info',
   name,
   secrets = [],
   destination = 1,
+  format,
 }: LoggerOptions = {}): Logger {
   const literals = [...new Set(secrets.filter((s) => s.length >= MIN_LITERAL_LENGTH))];
-  const target =
+  const terminal = isTerminal(destination);
+  const raw =
     typeof destination === 'number'
       ? pino.destination({ fd: destination, sync: true })
       : destination;
+  const target =
+    (format ?? (terminal ? 'pretty' : 'json')) === 'pretty'
+      ? prettyStream(raw, { colour: terminal })
+      : raw;
   return pino(
     {
       level,
@@ -162,13 +182,14 @@ export function configuredSecrets(
   return secrets;
 }
 
-/** The logger of a process configured by `config` (LOG_LEVEL, its secrets, plus `secrets`). */
+/** The logger of a process configured by `config` (LOG_LEVEL, LOG_FORMAT, its secrets, plus `secrets`). */
 export function loggerFromConfig(
   config: Config,
-  { name, destination, secrets = [] }: Omit<LoggerOptions, 'level'> = {},
+  { name, destination, secrets = [] }: Omit<LoggerOptions, 'level' | 'format'> = {},
 ): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
+    ...(config.LOG_FORMAT !== undefined && { format: config.LOG_FORMAT }),
     ...(name !== undefined && { name }),
     ...(destination !== undefined && { destination }),
     secrets: [...configuredSecrets(config), ...secrets],
