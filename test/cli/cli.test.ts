@@ -406,9 +406,9 @@ describe.concurrent('durable-billing CLI errors, help and sim', () => {
   });
 
   it('an unknown command prints the usage (exit 2)', async () => {
-    const unknown = await cli(['refund', 'ord_1']);
+    const unknown = await cli(['rebill', 'ord_1']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "refund"');
+    expect(unknown.stderr).toContain('unknown command "rebill"');
     expect(unknown.stderr).toContain('Usage: durable-billing <command>');
     expect(unknown.stdout).toBe('');
   });
