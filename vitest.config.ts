@@ -1,18 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
 // One shared dev server per run (global setup); forks because the Temporal worker's native
-// bridge does not belong in worker threads. The seeded chaos run (a minute or two of real
-// faults) is its own step, `npm run test:chaos`, so `npm test` stays within its 5 minutes.
-const chaos = process.env.VITEST_SUITE === 'chaos';
+// bridge does not belong in worker threads. Three suites are their own explicit steps, so that
+// `npm test` stays within its 5 minutes: the seeded chaos run (a minute or two of real faults,
+// `npm run test:chaos`) and the production-shaped cluster (Temporal from Go on PostgreSQL,
+// `npm run test:cluster`), and the package as an app installs it (npm pack, the tarball
+// installed with --omit=dev, the example shop end to end: `npm run test:package`, a few minutes
+// of builds and installs). VITEST_SUITE selects one; anything else is the default suite.
+const SUITES = ['chaos', 'cluster', 'package'] as const;
+const suite = SUITES.find((s) => s === process.env.VITEST_SUITE);
 
 export default defineConfig({
   test: {
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
-    include: chaos ? ['test/chaos/**/*.test.ts'] : ['test/**/*.test.ts'],
-    exclude: chaos ? [] : ['test/chaos/**', 'node_modules/**'],
+    include: suite ? [`test/${suite}/**/*.test.ts`] : ['test/**/*.test.ts'],
+    exclude: suite ? [] : [...SUITES.map((s) => `test/${s}/**`), 'node_modules/**'],
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    hookTimeout: suite === 'cluster' ? 300_000 : 120_000,
     silent: 'passed-only',
   },
 });

@@ -5,7 +5,7 @@
 // and webhook receivers behind a round-robin proxy, and the Stripe simulator. Used by
 // `npm run cluster`, the cluster tests and `npm run chaos -- --cluster`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -175,7 +175,9 @@ function preparePostgresDir(dataDir: string): void {
   mustRun('chown', ['-R', `${uid}:${gid}`, dataDir], `chown of ${dataDir}`);
   const parents: string[] = [];
   for (let dir = join(dataDir, '..'); dir !== '/'; dir = join(dir, '..')) parents.push(dir);
-  for (const dir of parents) mustRun('setfacl', ['-m', 'u:postgres:x', dir], `setfacl on ${dir}`);
+  for (const dir of parents)
+    if ((statSync(dir).mode & 0o001) === 0)
+      mustRun('setfacl', ['-m', 'u:postgres:x', dir], `setfacl on ${dir}`);
 }
 
 async function tcpAnswers(port: number): Promise<boolean> {
