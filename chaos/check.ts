@@ -21,6 +21,8 @@ import {
 } from '../src/workflows/messages.js';
 import type { ApiTapRecord } from './api-tap.js';
 import type { TapRecord } from './tap.js';
+import { checkRefunds } from './check-refunds.js';
+import type { RefundRequestRecord } from './refunds.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -108,6 +110,8 @@ export interface CheckInput {
   legitMethods?: readonly string[];
   /** Signals Temporal refused to the driver because the run reached its signal limit. */
   signalRefusals?: readonly { orderId: string; detail: string }[];
+  /** The refund requests the driver made and their answers (chaos/check-refunds.ts). */
+  refunds?: readonly RefundRequestRecord[];
 }
 
 export interface CheckResult {
@@ -929,8 +933,11 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     );
   }
 
+  const refunds = checkRefunds(ledger, input.refunds ?? []); // issue 14: chaos/check-refunds.ts
+  Object.assign(observations, refunds.observations);
   return {
     invariants: [
+      ...refunds.invariants,
       doubleCharges,
       noOutcome,
       lostEvents,

@@ -11,6 +11,7 @@ import { Adversary, type AdversaryRecord } from './adversary.js';
 import type { ChaosOptions } from './options.js';
 import { CHAOS_DUNNING, ForgeryKind, type ChaosPlan, type PlannedOrder } from './plan.js';
 import { WEBHOOK_SECRET, type ChaosStack, type Progress } from './stack.js';
+import { driveRefunds, type RefundRequestRecord } from './refunds.js';
 
 /** How long the driver keeps trying to start one order (Temporal may be restarting). */
 const START_DEADLINE_MS = 180_000;
@@ -44,6 +45,8 @@ export interface DriverRecord {
   loadEndedAt: number;
   /** What the adversarial mix did (`--adversarial`). */
   adversary?: AdversaryRecord;
+  /** The refund requests made once charges succeeded, and what they answered (issue 14). */
+  refunds: RefundRequestRecord[];
 }
 
 function message(error: unknown): string {
@@ -109,6 +112,7 @@ export async function drive(
     actions: [],
     forgedEventIds: [],
     loadEndedAt: 0,
+    refunds: [],
   };
   // One customer object per planned customer, created by its first order.
   const customers = new Map<number, Promise<string>>();
@@ -225,6 +229,8 @@ export async function drive(
           });
         }),
     ]);
+    // Refunds join the mix once the charge succeeded (chaos/refunds.ts).
+    if (order.refunds) record.refunds.push(...(await driveRefunds(stack, order, charge)));
   }
 
   const disruptions = [

@@ -26,6 +26,12 @@ export interface ChaosOptions {
    * signals, signal floods, retryNow storms and cancels at every phase (chaos/adversary.ts).
    */
   adversarial: boolean;
+  /**
+   * Share of the orders whose charge succeeds that get refund requests afterwards (partial,
+   * full, repeated refund ids, concurrent requests over the capture); default
+   * {@link DEFAULT_REFUND_SHARE}, 0 for none (issue 14).
+   */
+  refunds?: number | undefined;
   /** Write the report (markdown, and its JSON next to it) to this file as well. */
   out: string | undefined;
   /** Keep the run directory (db file, logs) even when the run passes. */
@@ -33,6 +39,9 @@ export interface ChaosOptions {
   /** Progress lines on stderr. */
   verbose: boolean;
 }
+
+/** Share of succeeded orders that get refund requests, when `refunds` is not given. */
+export const DEFAULT_REFUND_SHARE = 0.4;
 
 /** Defaults: the full run (`npm run chaos`). */
 export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed' | 'workerKills'> = {
@@ -104,6 +113,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       restarts: { type: 'string' },
       'stripe-clock-speed': { type: 'string' },
       adversarial: { type: 'boolean', default: false },
+      refunds: { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -133,8 +143,18 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       positive('stripe-clock-speed', values['stripe-clock-speed'], false) ??
       DEFAULT_OPTIONS.stripeClockSpeed,
     adversarial: values.adversarial,
+    refunds: refundShare(values.refunds),
     out: values.out,
     keep: values.keep,
     verbose: !values.quiet,
   };
+}
+
+/** `--refunds <share>`: 0 to 1, the share of succeeded orders that get refund requests. */
+function refundShare(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const share = Number(value);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new Error(`--refunds must be a share from 0 to 1, got "${value}"`);
+  return share;
 }

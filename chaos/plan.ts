@@ -9,7 +9,7 @@ import {
   type WebhookFaultRule,
 } from '../src/simulator/index.js';
 import type { AdversarialPlan, Attack } from './adversarial-plan.js';
-import type { ChaosOptions } from './options.js';
+import { DEFAULT_REFUND_SHARE, type ChaosOptions } from './options.js';
 import { Dice } from './random.js';
 
 /** What Stripe will do with an order's payment method. */
@@ -85,7 +85,32 @@ export interface PlannedOrder {
   dunning?: DunningOverride;
   /** What the adversarial mix does to this order (chaos/adversarial-plan.ts). */
   attack?: Attack;
+  /** Refund requests once the charge succeeded (issue 14; `planRefunds`). */
+  refunds?: PlannedRefund[];
 }
+
+/** One refund request of a paid order: at `afterMs` after the charge's success. */
+export interface PlannedRefund {
+  afterMs: number;
+  refundId: string;
+  /** Minor units; undefined: what remains. */
+  amount?: number | undefined;
+}
+
+/** How an order's refunds are asked for. */
+export const RefundPattern = {
+  /** One partial refund. */
+  partial: 'partial',
+  /** One refund of everything. */
+  full: 'full',
+  /** The same refund id twice (a retrying caller): carried out once. */
+  repeated: 'repeated',
+  /** Two requests at once that together exceed the capture: one is refused. */
+  concurrentOver: 'concurrent_over',
+  /** A partial refund, then the rest. */
+  partialThenRest: 'partial_then_rest',
+} as const;
+export type RefundPattern = (typeof RefundPattern)[keyof typeof RefundPattern];
 
 export interface PlannedKill {
   atMs: number;
@@ -107,7 +132,7 @@ export interface ChaosPlan {
 }
 
 /** Stream numbers: one independent sequence per concern. */
-const STREAM = { orders: 1, apiFaults: 2, webhookFaults: 3, schedule: 4 } as const;
+const STREAM = { orders: 1, apiFaults: 2, webhookFaults: 3, schedule: 4, refunds: 5 } as const;
 
 /** Base probability × a seeded factor in [0.5, 1.5). */
 function around(dice: Dice, base: number): number {
@@ -216,9 +241,106 @@ function planWebhookFaults(seed: number, clockSpeed: number): WebhookFaultRule[]
   ];
 }
 
+/** Scenarios whose charge succeeds (refunds need money captured). */
+const PAID: ReadonlySet<Scenario> = new Set([Scenario.success, Scenario.bankDebitSuccess]);
+
+/**
+ * Refund requests for a share of the orders that will be paid, from a stream of their own (the
+ * orders, faults and schedule of a seed stay as they were before refunds joined the mix).
+ */
+function planRefunds(orders: PlannedOrder[], options: ChaosOptions): void {
+  const share = options.refunds ?? DEFAULT_REFUND_SHARE;
+  const dice = new Dice(options.seed, STREAM.refunds);
+  for (const order of orders) {
+    const wanted = dice.chance(share);
+    const pattern = dice.weighted({
+      [RefundPattern.partial]: 3,
+      [RefundPattern.full]: 2,
+      [RefundPattern.repeated]: 2,
+      [RefundPattern.concurrentOver]: 2,
+      [RefundPattern.partialThenRest]: 1,
+    });
+    const part = Math.max(1, Math.round((order.amount * dice.between(0.2, 0.7)) / 10) * 10);
+    const at = Math.round(dice.between(0, 3000));
+    const gap = Math.round(dice.between(0, 1500));
+    if (!wanted || !PAID.has(order.scenario) || order.cancel) continue;
+    const id = (n: number) => `rf-${order.index}-${n}`;
+    switch (pattern) {
+      case RefundPattern.partial:
+        order.refunds = [{ afterMs: at, refundId: id(0), amount: part }];
+        break;
+      case RefundPattern.full:
+        order.refunds = [{ afterMs: at, refundId: id(0) }];
+        break;
+      case RefundPattern.repeated:
+        order.refunds = [
+          { afterMs: at, refundId: id(0), amount: part },
+          { afterMs: at + gap, refundId: id(0), amount: part },
+        ];
+        break;
+      case RefundPattern.concurrentOver: {
+        const over = Math.round((order.amount * 0.6) / 10) * 10;
+        order.refunds = [
+          { afterMs: at, refundId: id(0), amount: over },
+          { afterMs: at, refundId: id(1), amount: over },
+        ];
+        break;
+      }
+      case RefundPattern.partialThenRest:
+        order.refunds = [
+          { afterMs: at, refundId: id(0), amount: part },
+          { afterMs: at + gap, refundId: id(1) },
+        ];
+        break;
+    }
+  }
+}
+
+/** Faults on the refund calls, as on the charge's (its own stream). */
+function planRefundFaults(seed: number): FaultRule[] {
+  const dice = new Dice(seed, STREAM.refunds + 100);
+  const create = '/v1/refunds';
+  return [
+    { kind: FaultKind.dropAfter, method: 'POST', path: create, probability: around(dice, 0.15) },
+    { kind: FaultKind.dropBefore, method: 'POST', path: create, probability: around(dice, 0.03) },
+    {
+      kind: FaultKind.error500Before,
+      method: 'POST',
+      path: create,
+      probability: around(dice, 0.03),
+    },
+    {
+      kind: FaultKind.error500After,
+      method: 'POST',
+      path: create,
+      probability: around(dice, 0.05),
+    },
+    {
+      kind: FaultKind.lockTimeout409,
+      method: 'POST',
+      path: create,
+      probability: around(dice, 0.03),
+    },
+    { kind: FaultKind.rateLimit429, method: 'POST', path: create, probability: around(dice, 0.04) },
+    {
+      kind: FaultKind.latency,
+      method: 'POST',
+      path: create,
+      probability: around(dice, 0.04),
+      latencyMs: dice.int(200, 2500),
+    },
+    ...['/v1/refunds', '/v1/charges/:id'].flatMap((path): FaultRule[] => [
+      { kind: FaultKind.error500Before, method: 'GET', path, probability: around(dice, 0.03) },
+      { kind: FaultKind.dropAfter, method: 'GET', path, probability: around(dice, 0.05) },
+    ]),
+  ];
+}
+
 /** The plan for `options`. */
 export function planChaos(options: ChaosOptions): ChaosPlan {
   const orders = planOrders(options);
+  planRefunds(orders, options);
+  const refunding = orders.some((o) => o.refunds);
   const loadMs = orders.at(-1)?.startAtMs ?? 0;
   const dice = new Dice(options.seed, STREAM.schedule);
   // Chaos covers the load and the first seconds after it, where dunning and retries still run.
@@ -237,7 +359,10 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
   }));
   return {
     orders,
-    apiFaults: planApiFaults(options.seed),
+    apiFaults: [
+      ...planApiFaults(options.seed),
+      ...(refunding ? planRefundFaults(options.seed) : []),
+    ],
     webhookFaults: planWebhookFaults(options.seed, options.stripeClockSpeed),
     workerKills,
     serverRestarts,

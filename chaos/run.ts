@@ -91,6 +91,7 @@ export async function runChaos(
       forgedMethods: driver.adversary?.forgedMethods ?? [],
       legitMethods: LEGIT_METHODS,
       signalRefusals: driver.adversary?.signalRefusals ?? [],
+      refunds: driver.refunds,
     });
     if (options.keep || check.invariants.some((r) => r.count > 0))
       writeEvidence(stack.dir, {
@@ -99,6 +100,7 @@ export async function runChaos(
         'api-tap.json': stack.apiTap.records,
         'webhook-tap.json': stack.tap.records,
         'driver-actions.json': driver.actions,
+        'driver-refunds.json': driver.refunds,
         'adversary-steps.json': driver.adversary?.steps ?? [],
       });
     report = {

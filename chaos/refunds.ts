@@ -1,0 +1,91 @@
+// Refunds in the chaos mix (issue 14): once an order's charge succeeded, its planned refund
+// requests go through the client at their times (repeated ids, concurrent requests over the
+// capture), under the same faults and kills; each answer is recorded for the checker.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ChargeHandle } from '../src/client/index.js';
+import type { RefundResult } from '../src/shared/refunds.js';
+import type { PlannedOrder } from './plan.js';
+import type { ChaosStack } from './stack.js';
+
+/** How long the driver tries to get a charge's outcome, and a refund's (Temporal may restart). */
+const OUTCOME_DEADLINE_MS = 240_000;
+
+/** One refund request and what it answered. */
+export interface RefundRequestRecord {
+  orderId: string;
+  refundId: string;
+  amount: number | undefined;
+  at: number;
+  /** The workflow's result, when it came within the deadline. */
+  result?: RefundResult;
+  /** Why there is no result (the charge did not succeed, Temporal down past the deadline). */
+  skipped?: string;
+  error?: string;
+}
+
+const message = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** Retries `call` through Temporal restarts until it answers or the deadline passes. */
+async function persist<T>(call: () => Promise<T>, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(500);
+    }
+  }
+}
+
+/** Makes the order's planned refunds (if its charge succeeded) and records their answers. */
+export async function driveRefunds(
+  stack: ChaosStack,
+  order: PlannedOrder,
+  charge: ChargeHandle,
+): Promise<RefundRequestRecord[]> {
+  const planned = order.refunds ?? [];
+  const deadline = Date.now() + OUTCOME_DEADLINE_MS;
+  let outcome: string;
+  try {
+    outcome = (await persist(() => charge.result(), deadline)).outcome;
+  } catch (error) {
+    outcome = `no outcome: ${message(error)}`;
+  }
+  const base = Date.now();
+  if (outcome !== 'succeeded')
+    return planned.map((p) => ({
+      orderId: order.orderId,
+      refundId: p.refundId,
+      amount: p.amount,
+      at: base,
+      skipped: `the charge ended ${outcome}`,
+    }));
+  return Promise.all(
+    planned.map(async (p): Promise<RefundRequestRecord> => {
+      await delay(p.afterMs);
+      const record: RefundRequestRecord = {
+        orderId: order.orderId,
+        refundId: p.refundId,
+        amount: p.amount,
+        at: Date.now(),
+      };
+      const until = Date.now() + OUTCOME_DEADLINE_MS;
+      try {
+        const handle = await persist(
+          () =>
+            stack.billing.refund(order.orderId, {
+              refundId: p.refundId,
+              reason: 'requested_by_customer',
+              ...(p.amount !== undefined && { amount: p.amount }),
+            }),
+          until,
+        );
+        record.result = await persist(() => handle.result(), until);
+      } catch (error) {
+        record.error = message(error);
+      }
+      return record;
+    }),
+  );
+}
