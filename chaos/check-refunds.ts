@@ -1,6 +1,9 @@
 // The refund invariants of a chaos run (issue 14), judged from Stripe's side (the simulator's
 // ledger) and the answers the driver got: no order refunded more than it captured; each refund
 // id carried out at most once; no refund request told an outcome that Stripe does not show.
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { refundIdsFromWorkflowId } from '../src/shared/after-charge-ids.js';
 import type { Ledger } from '../src/simulator/index.js';
 import type { InvariantRow } from './check.js';
 import type { RefundRequestRecord } from './refunds.js';
@@ -75,5 +78,71 @@ export function checkRefunds(
     observations: Object.fromEntries(
       Object.entries(outcomes).map(([outcome, n]) => [`refund requests: ${outcome}`, n]),
     ),
+  };
+}
+
+/** A refund workflow id's runs as Temporal has them: when each ran, and the events it was signalled. */
+interface RefundRun {
+  startedAt: number;
+  closedAt: number | undefined;
+  signalIds: Set<string>;
+}
+
+/**
+ * The receiver's answers that name refund workflows (route-after-charge.ts), judged against
+ * Temporal as the checker judges those naming charges: `workflow` holds when a run of the id has
+ * the event in its history; `closed` when a run had started and none was open for
+ * `windowMs` before the answer.
+ */
+export interface RefundAcks {
+  /** undefined when no id of `workflowIds` is a refund workflow (not this module's to judge). */
+  holds(
+    claim: string | undefined,
+    workflowIds: readonly string[],
+    eventId: string,
+    answeredAt: number,
+  ): boolean | undefined;
+}
+
+/** Reads every refundOrder run and the stripeEvent signals in its history. */
+export async function loadRefundAcks(client: Client, windowMs: number): Promise<RefundAcks> {
+  const runs = new Map<string, RefundRun[]>();
+  for await (const info of client.workflow.list({
+    query: "WorkflowType = 'refundOrder'",
+    pageSize: 1000,
+  })) {
+    const history = await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
+    const signalIds = new Set<string>();
+    for (const event of history.events ?? []) {
+      const signalled = event.workflowExecutionSignaledEventAttributes;
+      if (signalled?.signalName !== 'stripeEvent') continue;
+      const payload = signalled.input?.payloads?.[0];
+      const id = payload && defaultPayloadConverter.fromPayload<{ id?: unknown }>(payload).id;
+      if (typeof id === 'string') signalIds.add(id);
+    }
+    const list = runs.get(info.workflowId) ?? [];
+    list.push({
+      startedAt: info.startTime.getTime(),
+      closedAt: info.closeTime?.getTime(),
+      signalIds,
+    });
+    runs.set(info.workflowId, list);
+  }
+  const openAt = (list: readonly RefundRun[], from: number, to: number) =>
+    list.some((r) => r.startedAt <= from && (r.closedAt ?? Infinity) >= to);
+  return {
+    holds(claim, workflowIds, eventId, answeredAt) {
+      if (!workflowIds.some((id) => refundIdsFromWorkflowId(id) !== undefined)) return undefined;
+      return workflowIds.every((id) => {
+        const list = runs.get(id) ?? [];
+        if (claim === 'workflow') return list.some((r) => r.signalIds.has(eventId));
+        if (claim === 'closed')
+          return (
+            list.some((r) => r.startedAt <= answeredAt) &&
+            !openAt(list, answeredAt - windowMs, answeredAt)
+          );
+        return false;
+      });
+    },
   };
 }

@@ -21,7 +21,7 @@ import {
 } from '../src/workflows/messages.js';
 import type { ApiTapRecord } from './api-tap.js';
 import type { TapRecord } from './tap.js';
-import { checkRefunds } from './check-refunds.js';
+import { checkRefunds, loadRefundAcks } from './check-refunds.js';
 import type { RefundRequestRecord } from './refunds.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -767,6 +767,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   // A customer-level event counts as lost too when it missed one of the customer's open charges.
   const lostEvents = row('valid events neither applied nor in the unmatched workflow');
   const falseAcks = row('acknowledgements contradicted by Temporal (200 but not recorded)');
+  const refundAcks = await loadRefundAcks(client, DELIVERY_WINDOW_MS);
   const forged = row('forged events that caused a signal or were acknowledged');
   let aboutOrders = 0;
   let acked = 0;
@@ -838,15 +839,17 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       );
     for (const t of acks) {
       const claim = t.delivery;
+      // Answers naming refund workflows: chaos/check-refunds.ts.
       const ok =
-        claim === 'workflow'
+        refundAcks.holds(claim, t.workflowIds, event.id, t.answeredAt) ??
+        (claim === 'workflow'
           ? t.workflowIds.length > 0 &&
             t.workflowIds.every((id) => chains.get(id)?.signalIds.has(event.id))
           : claim === 'unmatched'
             ? inUnmatched
             : claim === 'closed'
               ? t.workflowIds.every((id) => closedBy(chains.get(id), t.answeredAt))
-              : false;
+              : false);
       if (!ok)
         falseAcks.add(
           `${event.id}: receiver said ${claim ?? '(nothing)'} ${t.workflowIds.join(',')}`,

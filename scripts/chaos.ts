@@ -2,7 +2,7 @@
 // --adversarial, callers that bypass the client), checks the invariants independently, prints
 // the table and the seed; exits 1 on any violation. --out FILE also writes the report there (and
 // its JSON next to it); `--docs FILE` (no run) puts such a results file into docs/chaos.md.
-// Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --adversarial
+// Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --adversarial --refunds
 // --out --keep --quiet.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseChaosArgs } from '../chaos/options.js';
