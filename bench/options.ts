@@ -5,9 +5,18 @@ import type { HistorySizes } from './history.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config.js';
 import type { IdleSizes } from './idle.js';
 import type { IngestSizes } from './ingest.js';
+import type { RefundSizes } from './refunds.js';
 import type { RequestSizes } from './requests.js';
 
-export const FIGURES = ['ingest', 'charge', 'history', 'idle', 'travel', 'requests'] as const;
+export const FIGURES = [
+  'ingest',
+  'charge',
+  'history',
+  'idle',
+  'travel',
+  'refunds',
+  'requests',
+] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface BenchOptions {
@@ -18,6 +27,7 @@ export interface BenchOptions {
   history: HistorySizes;
   idle: IdleSizes;
   requests: RequestSizes;
+  refunds: RefundSizes;
   /** Where the JSON and the markdown go. */
   out: string;
   markdown: string;
@@ -42,6 +52,7 @@ export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> =
     stopGraceMs: 10_000,
   },
   requests: { intents: 10_000, charges: 5, seedConcurrency: 8 },
+  refunds: { refunds: 30 },
 };
 
 export const QUICK: typeof FULL = {
@@ -61,6 +72,7 @@ export const QUICK: typeof FULL = {
   },
   // The full 10,000 intents: the smoke test asserts the count per create is the same with them.
   requests: { intents: 10_000, charges: 2, seedConcurrency: 8 },
+  refunds: { refunds: 2 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join(',')}] [size flags]

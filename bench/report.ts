@@ -5,6 +5,7 @@ import type { HistoryResult } from './history.js';
 import type { IdleResult } from './idle.js';
 import type { IngestResult } from './ingest.js';
 import { round } from './measure.js';
+import type { RefundsResult } from './refunds.js';
 import type { RequestCounts, RequestPoint, RequestsResult } from './requests.js';
 import type { TimeTravelResult } from './time-travel.js';
 
@@ -31,6 +32,8 @@ export interface BenchResults {
   idle?: IdleResult;
   timeTravel?: TimeTravelResult;
   requests?: RequestsResult;
+  /** Refund latency and history events (issue 14). */
+  refunds?: RefundsResult;
   /** One row per figure, as in the table. */
   rows: FigureRow[];
 }
@@ -216,6 +219,33 @@ export function buildRows(results: Omit<BenchResults, 'rows'>): FigureRow[] {
       goal: '',
       met: null,
     });
+  }
+  if (results.refunds) {
+    const r = results.refunds;
+    rows.push(
+      {
+        id: 'refunds.p50',
+        figure: `Refund start→succeeded p50 (${r.sizes.refunds} refunds, one at a time)`,
+        unit: 'ms',
+        ours: r.refundP50Ms,
+        baseline: r.chargeP50Ms,
+        baselineLabel: 'charge start→succeeded p50',
+        ratio: r.p50Ratio,
+        goal: '',
+        met: null,
+      },
+      {
+        id: 'refunds.history',
+        figure: 'History events per refund (its workflow; its order lock’s in the notes)',
+        unit: 'events',
+        ours: r.refundHistoryEvents,
+        baseline: r.chargeHistoryEvents,
+        baselineLabel: 'events per card charge',
+        ratio: r.refundHistoryEvents / r.chargeHistoryEvents,
+        goal: '',
+        met: null,
+      },
+    );
   }
   if (requests) {
     const { empty, busy } = requests;

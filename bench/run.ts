@@ -7,6 +7,7 @@ import { benchHistory } from './history.js';
 import { benchIdle } from './idle.js';
 import { benchIngest } from './ingest.js';
 import { progress, setQuiet } from './measure.js';
+import { benchRefunds } from './refunds.js';
 import { benchRequests } from './requests.js';
 import type { BenchOptions } from './options.js';
 import { buildRows, RESULTS_SCHEMA_VERSION, type BenchResults } from './report.js';
@@ -44,6 +45,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (has('history')) partial.history = await benchHistory(stack, options.history, runId);
     if (has('travel')) partial.timeTravel = await benchTimeTravel(stack);
     if (has('idle')) partial.idle = await benchIdle(stack, options.idle, runId);
+    if (has('refunds')) partial.refunds = await benchRefunds(stack, options.refunds, runId);
     if (has('requests')) partial.requests = await benchRequests(stack, options.requests, runId);
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
