@@ -1,12 +1,12 @@
-// Event activities: route Stripe events through the receiver's routing (the unmatched-events
-// workflow re-routing what it holds), and page `/v1/events` since a cursor for the backfill.
+// Event activities: route Stripe events through the shared router (src/routing/route.ts; the
+// unmatched-events workflows re-routing what they hold), and page `/v1/events` since a cursor for the backfill.
 // Both use a Temporal client: the injected one, else the worker's own (activity context).
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { RoutedStripeEvent } from '../shared/stripe-events.js';
 import { stripeWebhookEventSchema, toRoutedEvent } from '../webhooks/event.js';
-import { createEventRouter, Delivery, type RouteResult } from '../webhooks/route.js';
+import { createEventRouter, Delivery, type RouteResult } from '../routing/route.js';
 import { toActivityFailure } from './stripe-errors.js';
 
 /** A Temporal client for routing, and the task queue the unmatched-events workflow runs on. */
@@ -29,6 +29,8 @@ export interface BackfillPage {
   signalled: number;
   closed: number;
   unmatched: number;
+  /** Types no workflow handles (acknowledged nowhere, as the receiver does). */
+  ignored: number;
   /** Events Stripe listed that are not shaped like events we route (skipped, counted). */
   skipped: number;
   /** Newest `created` on the page (0 when empty). */
@@ -76,6 +78,7 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
         signalled: 0,
         closed: 0,
         unmatched: 0,
+        ignored: 0,
         skipped: 0,
         maxCreated: 0,
         lastEventId: list.data.at(-1)?.id,
@@ -93,6 +96,7 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
         if (result === undefined) page.skipped++;
         else if (result.delivery === Delivery.workflow) page.signalled++;
         else if (result.delivery === Delivery.closed) page.closed++;
+        else if (result.delivery === Delivery.ignored) page.ignored++;
         else page.unmatched++;
       }
       Context.current().heartbeat(page.lastEventId);

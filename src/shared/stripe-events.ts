@@ -1,6 +1,7 @@
 // Where a verified Stripe event goes (the receiver's routing, DESIGN.md Contracts): the route
 // read from the event, and the record the unmatched-events workflow keeps. Pure (no zod: see validate.ts), so
 // the receiver, the routing activities and workflow code share it.
+import { fnv1a } from './hash.js';
 import { stripeEventSignalSchema } from './schemas.js';
 import { v, type Infer } from './validate.js';
 
@@ -56,8 +57,56 @@ export const unmatchedStripeEventSchema = routedStripeEventSchema.extend({
 });
 export type UnmatchedStripeEvent = Infer<typeof unmatchedStripeEventSchema>;
 
-/** Workflow id of the long-lived unmatched-events workflow (one per namespace). */
+/**
+ * The event types a workflow handles, the only ones the receiver sends to Temporal. Any other
+ * type is acknowledged (200, `delivery: 'ignored'`) and counted, and reaches no workflow: Stripe
+ * advises endpoints to subscribe only to what they need, but a merchant's endpoint often gets
+ * everything. `*` ends a prefix. A handled type can still be ignored when its payload cannot be
+ * routed (a `customer.updated` that did not change the default payment method, an id that is not
+ * a Stripe id).
+ */
+export const HANDLED_EVENT_TYPES = [
+  /** The charge that owns the intent (chargeCustomer). */
+  'payment_intent.*',
+  /** A new way to pay: open charges of the customer retry early. */
+  'payment_method.attached',
+  'setup_intent.succeeded',
+  'customer.updated',
+  /** The refund workflow its `metadata.workflow_id` names (refundOrder). */
+  'refund.*',
+  /** `dispute:<disputeId>`, started by the first (handleDispute). */
+  'charge.dispute.*',
+] as const;
+
+/** Whether a workflow handles events of `type` (see {@link HANDLED_EVENT_TYPES}). */
+export function isHandledEventType(type: string): boolean {
+  return HANDLED_EVENT_TYPES.some((pattern) =>
+    pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern,
+  );
+}
+
+/**
+ * Prefix of the unmatched-events workflows. Handled events that match no workflow yet are kept
+ * in {@link UNMATCHED_EVENTS_SHARDS} of them, `stripe-events:unmatched:<n>`, chosen by a hash of
+ * the event's object id (one object's events stay together), so that no single workflow takes a
+ * merchant's whole stream and no continue-as-new of one refuses what another can take.
+ */
 export const UNMATCHED_EVENTS_WORKFLOW_ID = 'stripe-events:unmatched';
+/** How many unmatched-events workflows share the events (fixed: an event's shard is a hash). */
+export const UNMATCHED_EVENTS_SHARDS = 8;
+
+/** Workflow id of unmatched-events shard `shard`. */
+export function unmatchedEventsWorkflowId(
+  shard: number,
+  prefix = UNMATCHED_EVENTS_WORKFLOW_ID,
+): string {
+  return `${prefix}:${shard}`;
+}
+
+/** The shard an object's unmatched events go to first. */
+export function unmatchedEventsShard(objectId: string, shards = UNMATCHED_EVENTS_SHARDS): number {
+  return fnv1a(objectId) % shards;
+}
 /** Id of the Schedule that runs the events backfill; its runs get this id plus a timestamp. */
 export const BACKFILL_SCHEDULE_ID = 'stripe-events:backfill';
 

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { toRoutedEvent } from './event.js';
 import { noWebhookMetrics, type WebhookMetrics } from './metrics.js';
-import { createEventRouter, Delivery, type RouteResult } from './route.js';
+import { createEventRouter, Delivery, type RouteResult } from '../routing/route.js';
 import { RejectionReason, verifyStripeWebhook } from './verify.js';
 
 /** What the handler needs from a request. Header names are matched case-insensitively. */
@@ -102,6 +102,8 @@ function describeRoute(result: RouteResult): Record<string, unknown> {
       };
     case 'closed':
       return { delivery: result.delivery, workflowIds: result.workflowIds };
+    case 'unmatched':
+      return { delivery: result.delivery, reason: result.reason, workflowId: result.workflowId };
     default:
       return { delivery: result.delivery, reason: result.reason };
   }
@@ -185,6 +187,7 @@ export function createStripeWebhookHandler(
         ...describeRoute(result),
       };
       logger.info({ ...fields, ms: Date.now() - started }, 'webhook routed');
+      if (result.delivery === Delivery.ignored) metrics.ignored?.(event.signal.type);
       if (result.delivery !== Delivery.undelivered)
         metrics.routed(event.route.kind, result.delivery);
       return respond(200, { received: true, ...fields });

@@ -3,7 +3,7 @@
 // seam the handler reports to; `createReceiverMetrics` backs it with prom-client.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RouteKind } from '../shared/stripe-events.js';
-import { Delivery } from './route.js';
+import { Delivery } from '../routing/route.js';
 import { RejectionReason } from './verify.js';
 
 /** What the handler (and the server, for bodies it refuses before the handler) reports. */
@@ -14,8 +14,10 @@ export interface WebhookMetrics {
   rejected(reason: RejectionReason): void;
   /** Its signature verified and its body parsed. */
   verified(): void;
-  /** It was made durable: `kind` of event, `delivery` (workflow, closed, unmatched). */
+  /** It was made durable (workflow, closed, unmatched) or acknowledged as a type nobody handles (ignored). */
   routed(kind: RouteKind, delivery: Delivery): void;
+  /** It was of a type no workflow handles (src/shared/stripe-events.ts HANDLED_EVENT_TYPES): sent nowhere. */
+  ignored?(type: string): void;
   /** Temporal failed or outlived the deadline: answered 503 (Stripe redelivers). */
   unavailable(): void;
   /** The answer went out with `status` after `seconds` (from the read body; a 413 from its first byte). */
@@ -28,6 +30,7 @@ export const noWebhookMetrics: WebhookMetrics = {
   rejected: () => {},
   verified: () => {},
   routed: () => {},
+  ignored: () => {},
   unavailable: () => {},
   answered: () => {},
 };
@@ -39,6 +42,7 @@ export const WebhookMetricName = {
   rejected: 'billing_webhook_rejected_total',
   routed: 'billing_webhook_routed_total',
   unmatched: 'billing_webhook_unmatched_total',
+  ignored: 'billing_webhook_ignored_total',
   unavailable: 'billing_webhook_temporal_unavailable_total',
   ackSeconds: 'billing_webhook_ack_duration_seconds',
 } as const;
@@ -92,6 +96,12 @@ export function createReceiverMetrics({
     labelNames: ['kind'] as const,
     registers,
   });
+  const ignored = new Counter({
+    name: WebhookMetricName.ignored,
+    help: 'Verified events of types no workflow handles, acknowledged and sent nowhere, by event type.',
+    labelNames: ['type'] as const,
+    registers,
+  });
   const unavailable = new Counter({
     name: WebhookMetricName.unavailable,
     help: 'Verified events answered 503 because Temporal failed or outlived the deadline.',
@@ -107,7 +117,12 @@ export function createReceiverMetrics({
   for (const reason of Object.values(RejectionReason)) rejected.labels(reason).inc(0);
   for (const kind of Object.values(RouteKind)) {
     unmatched.labels(kind).inc(0);
-    for (const delivery of [Delivery.workflow, Delivery.closed, Delivery.unmatched])
+    for (const delivery of [
+      Delivery.workflow,
+      Delivery.closed,
+      Delivery.unmatched,
+      Delivery.ignored,
+    ])
       routed.labels(kind, delivery).inc(0);
   }
 
@@ -120,6 +135,7 @@ export function createReceiverMetrics({
       routed.labels(kind, delivery).inc();
       if (delivery === Delivery.unmatched) unmatched.labels(kind).inc();
     },
+    ignored: (type) => ignored.labels(type).inc(),
     unavailable: () => unavailable.inc(),
     answered: (status, seconds) => ackSeconds.labels(String(status)).observe(seconds),
     scrape: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),

@@ -9,7 +9,6 @@ import {
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { disputeWorkflowId } from '../shared/after-charge-ids.js';
 import { RouteKind, type RoutedStripeEvent } from '../shared/stripe-events.js';
-import type { handleDispute } from '../workflows/dispute.js';
 import { stripeEventSignal } from '../workflows/messages.js';
 
 /** What the after-charge routing found (route.ts turns it into its RouteResult). */
@@ -51,19 +50,18 @@ export async function routeAfterCharge(
   if (route.kind === RouteKind.dispute) {
     const workflowId = disputeWorkflowId(route.disputeId);
     try {
-      await client.workflow.signalWithStart<typeof handleDispute, [typeof event.signal]>(
-        'handleDispute',
-        {
-          workflowId,
-          taskQueue,
-          args: [{ disputeId: route.disputeId }],
-          signal: stripeEventSignal,
-          signalArgs: [event.signal],
-          // A dispute is followed once: a late or redelivered event after it closed starts nothing.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          staticSummary: `dispute ${route.disputeId}`,
-        },
-      );
+      // By type name: importing the workflow's type here would close an import circle through the
+      // activities (src/routing/route.ts imports this module; the activities import the router).
+      await client.workflow.signalWithStart('handleDispute', {
+        workflowId,
+        taskQueue,
+        args: [{ disputeId: route.disputeId }],
+        signal: stripeEventSignal,
+        signalArgs: [event.signal],
+        // A dispute is followed once: a late or redelivered event after it closed starts nothing.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `dispute ${route.disputeId}`,
+      });
       return { delivery: 'workflow', workflowIds: [workflowId], matchedBy: 'object_id' };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

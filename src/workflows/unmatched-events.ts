@@ -6,9 +6,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   log,
   proxyActivities,
   setHandler,
@@ -16,78 +13,32 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { BillingActivities } from '../activities/index.js';
-import {
-  RouteKind,
-  unmatchedStripeEventSchema,
-  type UnmatchedStripeEvent,
-} from '../shared/stripe-events.js';
+import { RouteKind, unmatchedStripeEventSchema } from '../shared/stripe-events.js';
 import { describeIssues } from '../shared/schemas.js';
+import {
+  UnmatchedState,
+  rerouteUpdate,
+  unmatchedEventSignal,
+  unmatchedEventsQuery,
+  type RerouteResult,
+  type UnmatchedEntry,
+  type UnmatchedEventsInput,
+  type UnmatchedEventsState,
+} from './unmatched-messages.js';
 
-/** Where an unmatched event stands. */
-export const UnmatchedState = {
-  /** Re-routed on a timer (backoff) until delivered or its schedule runs out. */
-  pending: 'pending',
-  /** The schedule ran out; re-routed only on request (`reroute` with `includeParked`). */
-  parked: 'parked',
-  /** A type no workflow handles: kept for inspection, never re-routed. */
-  kept: 'kept',
-} as const;
-export type UnmatchedState = (typeof UnmatchedState)[keyof typeof UnmatchedState];
-
-/** One event the workflow holds. Times are ISO strings (readable in the UI). */
-export interface UnmatchedEntry extends UnmatchedStripeEvent {
-  state: UnmatchedState;
-  receivedAt: string;
-  attempts: number;
-  /** Epoch ms of the next timed re-route, while pending. */
-  nextAttemptAt: number | undefined;
-}
-
-/** An event the workflow delivered (kept for dedupe and inspection; bounded). */
-export interface DeliveredEntry {
-  id: string;
-  type: string;
-  delivery: string;
-  workflowIds: string[];
-  deliveredAt: string;
-}
-
-/** What survives continue-as-new. */
-export interface UnmatchedEventsState {
-  entries: UnmatchedEntry[];
-  delivered: DeliveredEntry[];
-  totals: { received: number; duplicates: number; delivered: number; evicted: number };
-}
-
-export interface UnmatchedEventsInput {
-  /** Distinct events a run takes before it continues as new; default {@link MAX_EVENTS_PER_RUN}. */
-  maxEventsPerRun?: number;
-  /** Set by continue-as-new. */
-  carried?: UnmatchedEventsState;
-}
-
-/** What the `events` query returns. */
-export interface UnmatchedEventsView extends UnmatchedEventsState {
-  /** Distinct events received by this run (continue-as-new resets it). */
-  eventsThisRun: number;
-}
-
-export interface RerouteInput {
-  /** Also retry parked events (their timed schedule ran out). */
-  includeParked?: boolean;
-}
-
-export interface RerouteResult {
-  delivered: number;
-  remaining: number;
-}
-
-/** An event the receiver (or backfill) could not deliver, and why. */
-export const unmatchedEventSignal = defineSignal<[UnmatchedStripeEvent]>('unmatchedEvent');
-/** Everything the workflow holds. */
-export const unmatchedEventsQuery = defineQuery<UnmatchedEventsView>('events');
-/** Re-route now (e.g. from the CLI); resolves when the pass is done. */
-export const rerouteUpdate = defineUpdate<RerouteResult, [RerouteInput]>('reroute');
+export {
+  UnmatchedState,
+  rerouteUpdate,
+  unmatchedEventSignal,
+  unmatchedEventsQuery,
+  type DeliveredEntry,
+  type RerouteInput,
+  type RerouteResult,
+  type UnmatchedEntry,
+  type UnmatchedEventsInput,
+  type UnmatchedEventsState,
+  type UnmatchedEventsView,
+} from './unmatched-messages.js';
 
 /** Default run size before continue-as-new (each event is one signal plus its re-routes). */
 export const MAX_EVENTS_PER_RUN = 200;

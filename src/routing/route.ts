@@ -1,0 +1,243 @@
+// Routing of a verified event to the workflows it is about, in the order DESIGN.md gives:
+// PaymentIntent events by `metadata.workflow_id`, then by the `BillingPaymentIntentId` search
+// attribute; customer-level events to every open charge of the customer; refunds and disputes
+// to theirs. Handled events no workflow takes yet (visibility lags) go to one of the sharded
+// unmatched-events workflows; types no workflow handles go nowhere (`ignored`). Used by the
+// receiver and by the re-routing and backfill activities, so it lives apart from both.
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { orderIdFromWorkflowId } from '../shared/ids.js';
+import { BillingCustomerId, BillingPaymentIntentId } from '../shared/search-attributes.js';
+import {
+  RouteKind,
+  UNMATCHED_EVENTS_SHARDS,
+  UNMATCHED_EVENTS_WORKFLOW_ID,
+  unmatchedEventsShard,
+  unmatchedEventsWorkflowId,
+  type RoutedStripeEvent,
+  type UnmatchedStripeEvent,
+} from '../shared/stripe-events.js';
+import { stripeEventSignal } from '../workflows/messages.js';
+import { unmatchedEventSignal } from '../workflows/unmatched-messages.js';
+import { routeAfterCharge } from '../webhooks/route-after-charge.js';
+
+/** How an event was made durable. */
+export const Delivery = {
+  /** Signalled to the open workflow(s) it is about. */
+  workflow: 'workflow',
+  /** Every workflow it is about has ended (its outcome is already in history): nothing to wake. */
+  closed: 'closed',
+  /** Recorded, by signal-with-start, in an unmatched-events workflow. */
+  unmatched: 'unmatched',
+  /** A type no workflow handles (or a payload no workflow can be found for, ever): sent nowhere. */
+  ignored: 'ignored',
+  /** Not delivered anywhere (only when the caller asked for no fallback). */
+  undelivered: 'undelivered',
+} as const;
+export type Delivery = (typeof Delivery)[keyof typeof Delivery];
+
+/** Which lookup found the target. */
+export const MatchedBy = {
+  metadata: 'metadata',
+  searchAttribute: 'search_attribute',
+  customer: 'customer',
+  /** A dispute event, by the dispute's own id (route-after-charge.ts). */
+  objectId: 'object_id',
+} as const;
+export type MatchedBy = (typeof MatchedBy)[keyof typeof MatchedBy];
+
+export type RouteResult =
+  | { delivery: typeof Delivery.workflow; workflowIds: string[]; matchedBy: MatchedBy }
+  | { delivery: typeof Delivery.closed; workflowIds: string[] }
+  | { delivery: typeof Delivery.unmatched; reason: string; workflowId: string }
+  | { delivery: typeof Delivery.ignored; reason: string }
+  | { delivery: typeof Delivery.undelivered; reason: string };
+
+export interface EventRouterOptions {
+  client: Client;
+  /** Task queue the unmatched-events workflow is started on (the billing worker's). */
+  taskQueue: string;
+  /**
+   * One unmatched-events workflow of this exact id instead of the shards
+   * (`stripe-events:unmatched:<n>`, {@link UNMATCHED_EVENTS_SHARDS} of them); tests use their own.
+   */
+  unmatchedWorkflowId?: string;
+  /** Shards under `unmatchedWorkflowId` as a prefix (`<id>:<n>`); default 1 with an id, else 8. */
+  unmatchedShards?: number;
+}
+
+/** What to do with an event no workflow takes: record it as unmatched, or report it undelivered. */
+export type Fallback = 'unmatched' | 'none';
+
+/** Open charges of one customer signalled at once, at most; more are signalled in waves. */
+const SIGNAL_CONCURRENCY = 16;
+/** Charges a customer-level event wakes, at most (a customer rarely has more than a few open). */
+const MAX_CUSTOMER_CHARGES = 1000;
+
+type Outcome = 'signalled' | 'closed';
+
+/**
+ * A router over a Temporal client. `route` resolves once every signal it sent was accepted by
+ * the Temporal server, and rejects on any Temporal error (the caller answers 503 and Stripe
+ * redelivers; duplicates are deduped by the workflows).
+ */
+export function createEventRouter({
+  client,
+  taskQueue,
+  unmatchedWorkflowId,
+  unmatchedShards = unmatchedWorkflowId === undefined ? UNMATCHED_EVENTS_SHARDS : 1,
+}: EventRouterOptions) {
+  const prefix = unmatchedWorkflowId ?? UNMATCHED_EVENTS_WORKFLOW_ID;
+  /** The workflow ids an event may be kept in, its own shard first. */
+  function unmatchedTargets(event: RoutedStripeEvent): string[] {
+    if (unmatchedShards <= 1) return [prefix];
+    const first = unmatchedEventsShard(event.signal.objectId, unmatchedShards);
+    return Array.from({ length: unmatchedShards }, (_, i) =>
+      unmatchedEventsWorkflowId((first + i) % unmatchedShards, prefix),
+    );
+  }
+
+  /**
+   * Signal-with-start into the event's shard; if that one refuses (a continue-as-new in flight,
+   * an overloaded run), the next shard, then one more: the event is durable in whichever took
+   * it, and its re-routing dedupes by event id. Throws the last error when none took it.
+   */
+  async function keepUnmatched(event: RoutedStripeEvent, reason: string): Promise<string> {
+    const targets = unmatchedTargets(event).slice(0, 3);
+    let lastError: unknown;
+    for (const workflowId of targets) {
+      try {
+        await client.workflow.signalWithStart('unmatchedEvents', {
+          workflowId,
+          taskQueue,
+          args: [{}],
+          signal: unmatchedEventSignal,
+          signalArgs: [{ ...event, reason } satisfies UnmatchedStripeEvent],
+        });
+        return workflowId;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  async function signal(workflowId: string, event: RoutedStripeEvent): Promise<Outcome> {
+    try {
+      await client.workflow.getHandle(workflowId).signal(stripeEventSignal, event.signal);
+      return 'signalled';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'closed';
+      throw error;
+    }
+  }
+
+  /** Signals every id; `undefined` when none was open. */
+  async function signalAll(
+    workflowIds: string[],
+    event: RoutedStripeEvent,
+    matchedBy: MatchedBy,
+  ): Promise<RouteResult> {
+    const signalled: string[] = [];
+    for (let i = 0; i < workflowIds.length; i += SIGNAL_CONCURRENCY) {
+      const wave = workflowIds.slice(i, i + SIGNAL_CONCURRENCY);
+      const outcomes = await Promise.all(wave.map((id) => signal(id, event)));
+      wave.forEach((id, j) => outcomes[j] === 'signalled' && signalled.push(id));
+    }
+    return signalled.length > 0
+      ? { delivery: Delivery.workflow, workflowIds: signalled, matchedBy }
+      : { delivery: Delivery.closed, workflowIds };
+  }
+
+  /** Charge workflows matching a visibility query: open ones, and closed ones. */
+  async function findCharges(query: string): Promise<{ open: string[]; closed: string[] }> {
+    const open: string[] = [];
+    const closed: string[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
+      if (orderIdFromWorkflowId(execution.workflowId) === undefined) continue;
+      (execution.status.name === 'RUNNING' ? open : closed).push(execution.workflowId);
+      if (open.length + closed.length >= MAX_CUSTOMER_CHARGES) break;
+    }
+    return { open: [...new Set(open)], closed: [...new Set(closed)] };
+  }
+
+  /** Whether a workflow with this id ever ran (and has ended). */
+  async function hasEnded(workflowId: string): Promise<boolean> {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      return description.status.name !== 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async function routeToWorkflows(event: RoutedStripeEvent): Promise<RouteResult | string> {
+    const { route } = event;
+    switch (route.kind) {
+      case RouteKind.paymentIntent: {
+        if (route.workflowId !== undefined) {
+          const outcome = await signal(route.workflowId, event);
+          if (outcome === 'signalled')
+            return {
+              delivery: Delivery.workflow,
+              workflowIds: [route.workflowId],
+              matchedBy: MatchedBy.metadata,
+            };
+          if (await hasEnded(route.workflowId))
+            return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
+          // The id in the metadata never ran here (another environment, or a typo): look it up.
+        }
+        const { open, closed } = await findCharges(
+          `WorkflowType = 'chargeCustomer' AND ${BillingPaymentIntentId.name} = '${route.paymentIntentId}'`,
+        );
+        if (open.length > 0) return signalAll(open, event, MatchedBy.searchAttribute);
+        // Only closed runs carry the intent's id, but a newer run of the same workflow id may be
+        // open and not have set the attribute yet (a restart reads the intent before it upserts):
+        // signal the id, which reaches its open run if there is one, and is `closed` otherwise.
+        if (closed.length > 0) return signalAll(closed, event, MatchedBy.searchAttribute);
+        return `no charge workflow has ${BillingPaymentIntentId.name} = ${route.paymentIntentId} (yet)`;
+      }
+      case RouteKind.customer: {
+        if (route.customerId === undefined) return 'the event does not name its customer';
+        const { open } = await findCharges(
+          `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running' AND ${BillingCustomerId.name} = '${route.customerId}'`,
+        );
+        if (open.length > 0) {
+          const result = await signalAll(open, event, MatchedBy.customer);
+          if (result.delivery === Delivery.workflow) return result;
+        }
+        return `no open charge of customer ${route.customerId}`;
+      }
+      case RouteKind.refund:
+      case RouteKind.dispute:
+        // Refunds and disputes (issue 14): src/webhooks/route-after-charge.ts.
+        return routeAfterCharge({ client, taskQueue }, event);
+      case RouteKind.other:
+        return { delivery: Delivery.ignored, reason: `no workflow handles ${event.signal.type}` };
+    }
+  }
+
+  return {
+    /** Where unmatched events are kept: the shards' ids, or the one id a caller named. */
+    unmatchedWorkflowIds:
+      unmatchedShards <= 1
+        ? [prefix]
+        : Array.from({ length: unmatchedShards }, (_, i) => unmatchedEventsWorkflowId(i, prefix)),
+
+    /** Delivers `event` (see {@link RouteResult}); with `fallback: 'unmatched'` nothing is left undelivered. */
+    async route(
+      event: RoutedStripeEvent,
+      { fallback = 'unmatched' }: { fallback?: Fallback } = {},
+    ): Promise<RouteResult> {
+      const result = await routeToWorkflows(event);
+      if (typeof result !== 'string') return result;
+      if (fallback === 'none') return { delivery: Delivery.undelivered, reason: result };
+      const workflowId = await keepUnmatched(event, result);
+      return { delivery: Delivery.unmatched, reason: result, workflowId };
+    },
+  };
+}
+
+/** The router `createEventRouter` returns. */
+export type EventRouter = ReturnType<typeof createEventRouter>;
