@@ -2,6 +2,7 @@
 // stripe-mock), a request timeout below the activity's, and few own retries so that two retry
 // layers do not stack (Temporal's retries are the ones visible in the UI).
 import Stripe from 'stripe';
+import { STRIPE_CALL_LOG_ENV, recordStripeCalls } from './stripe-call-log.js';
 
 /** The Stripe API version every request pins (stripe-node 23's default, stated explicitly). */
 export const STRIPE_API_VERSION = '2026-10-28.endive' as const;
@@ -16,7 +17,9 @@ export interface StripeClientOptions {
 
 export function createStripeClient({ secretKey, apiBase }: StripeClientOptions): Stripe {
   const base = apiBase ? new URL(apiBase) : undefined;
-  return new Stripe(secretKey, {
+  // Set by the test suite only: the calls are recorded for its contract check (stripe-call-log.ts).
+  const callLog = process.env[STRIPE_CALL_LOG_ENV];
+  const stripe = new Stripe(secretKey, {
     apiVersion: STRIPE_API_VERSION,
     maxNetworkRetries: 1,
     timeout: STRIPE_REQUEST_TIMEOUT_MS,
@@ -26,5 +29,8 @@ export function createStripeClient({ secretKey, apiBase }: StripeClientOptions):
       port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
       protocol: base.protocol === 'https:' ? 'https' : 'http',
     }),
+    ...(callLog && { emitEventBodies: true }),
   });
+  if (callLog) recordStripeCalls(stripe, callLog);
+  return stripe;
 }

@@ -1,194 +1,149 @@
-// Contract check against Stripe's own OpenAPI spec: the project's Stripe calls, with the exact
-// parameter shapes used against the simulator, sent through stripe-node to stripe-mock (which
-// validates every request against the spec) and to the simulator; neither may reject them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import Stripe from 'stripe';
+// Contract check against Stripe's own OpenAPI spec, taken from the code: the Stripe calls the
+// activities send are recorded as sent (src/activities/stripe-call-log.ts) and replayed to
+// stripe-mock, which validates every request against the spec. The whole suite's calls are
+// checked when the run ends (test/global-setup.ts); this file shows the mechanism works, on the
+// charge activities run here, and that it has teeth. It never skips: without stripe-mock it
+// fails, naming the command that provisions it.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/embedded/servers.js';
+import { createPaymentIntentActivities } from '../../src/activities/payment-intents.js';
+import { STRIPE_CALL_LOG_ENV } from '../../src/activities/stripe-call-log.js';
+import { createStripeClient } from '../../src/activities/stripe-client.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import {
+  checkRecordedCalls,
+  localStripe,
+  PROVISION_STRIPE_MOCK,
+  recordedCalls,
+  replayCalls,
+  startStripeMock,
+  stripeMockPath,
+} from '../helpers/stripe-mock.js';
 import { startTestSimulator } from './sim-fixture.js';
 
-const stripeMockPath = process.env.STRIPE_MOCK_PATH ?? readManifest()?.stripeMock;
-const available = stripeMockPath !== undefined && existsSync(stripeMockPath);
+describe('stripe-mock contract', () => {
+  let mock: { child: ChildProcess; port: number };
+  let sim: Simulator;
+  let stripe: Stripe;
+  let dir: string;
 
-/** Starts stripe-mock on free ports (HTTP and its HTTPS listener) and resolves with the HTTP port. */
-function startStripeMock(path: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, ['-http-addr', '127.0.0.1:', '-https-addr', '127.0.0.1:'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output: string[] = [];
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`stripe-mock did not start within 30 s:\n${output.join('\n')}`));
-    }, 30_000);
-    const onLine = (line: string): void => {
-      output.push(line);
-      const match = /Listening for HTTP at address: 127\.0\.0\.1:(\d+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(match[1]) });
-      }
+  beforeAll(async () => {
+    mock = await startStripeMock(stripeMockPath());
+    ({ sim, stripe } = await startTestSimulator());
+    dir = mkdtempSync(join(tmpdir(), 'stripe-calls-'));
+  });
+  afterAll(async () => {
+    await sim?.close();
+    mock?.child.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the real charge activities on the simulator, recording into `dir`. */
+  async function runActivities(): Promise<void> {
+    const previous = process.env[STRIPE_CALL_LOG_ENV];
+    process.env[STRIPE_CALL_LOG_ENV] = dir;
+    const client = createStripeClient({ secretKey: 'sk_test_contract', apiBase: sim.url });
+    if (previous === undefined) delete process.env[STRIPE_CALL_LOG_ENV];
+    else process.env[STRIPE_CALL_LOG_ENV] = previous;
+
+    const customer = await stripe.customers.create({ email: 'jenny@example.com' });
+    const acts = createPaymentIntentActivities(client);
+    const env = new MockActivityEnvironment({ activityType: 'contract' });
+    const inActivity = <T>(fn: () => Promise<T>) => env.run<[], T, () => Promise<T>>(fn);
+    const base = {
+      workflowId: 'charge:o-contract',
+      orderId: 'o-contract',
+      customerId: customer.id,
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
     };
-    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
-    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-function client(port: number): Stripe {
-  return new Stripe('sk_test_contract', {
-    host: '127.0.0.1',
-    port,
-    protocol: 'http',
-    maxNetworkRetries: 0,
-  });
-}
-
-/** The project's calls (src/activities and what the workflow and tests need), one of each. */
-const projectCalls: Record<
-  string,
-  (stripe: Stripe, ids: Record<string, string>) => Promise<unknown>
-> = {
-  'customers.create': (stripe) =>
-    stripe.customers.create({
-      email: 'jenny@example.com',
-      name: 'Jenny Rosen',
-      metadata: { account_id: 'acc-1' },
-    }),
-  'paymentMethods.attach': (stripe, ids) =>
-    stripe.paymentMethods.attach('pm_card_visa', { customer: ids.customer ?? '' }),
-  'customers.update default_payment_method': (stripe, ids) =>
-    stripe.customers.update(ids.customer ?? '', {
-      invoice_settings: { default_payment_method: ids.paymentMethod ?? '' },
-    }),
-  'paymentIntents.create (unconfirmed, with metadata, customer, payment_method)': (stripe, ids) =>
-    stripe.paymentIntents.create(
-      {
-        amount: 2500,
-        currency: 'usd',
-        customer: ids.customer ?? '',
-        payment_method: ids.paymentMethod ?? '',
-        description: 'Order o-contract',
-        metadata: { workflow_id: 'charge:o-contract', order_id: 'o-contract' },
-        confirm: false,
-      },
-      { idempotencyKey: 'billing/charge:o-contract/create/0' },
-    ),
-  'paymentIntents.confirm (off_session, payment_method)': (stripe, ids) =>
-    stripe.paymentIntents.confirm(
-      ids.paymentIntent ?? '',
-      { off_session: true, payment_method: 'pm_card_visa' },
-      { idempotencyKey: 'billing/charge:o-contract/confirm/1' },
-    ),
-  'paymentIntents.retrieve': (stripe, ids) =>
-    stripe.paymentIntents.retrieve(ids.paymentIntent ?? ''),
-  'paymentIntents.create (to cancel)': (stripe, ids) =>
-    stripe.paymentIntents.create(
-      {
-        amount: 2500,
-        currency: 'usd',
-        customer: ids.customer ?? '',
-        metadata: { workflow_id: 'charge:o-cancel', order_id: 'o-cancel' },
-        confirm: false,
-      },
-      { idempotencyKey: 'billing/charge:o-cancel/create/0' },
-    ),
-  'paymentIntents.cancel (cancellation_reason)': (stripe, ids) =>
-    stripe.paymentIntents.cancel(
-      ids.toCancel ?? '',
-      { cancellation_reason: 'abandoned' },
-      { idempotencyKey: 'billing/charge:o-cancel/cancel/0' },
-    ),
-  'paymentIntents.list (by customer)': (stripe, ids) =>
-    stripe.paymentIntents.list({ customer: ids.customer ?? '', limit: 100 }),
-  'paymentIntents.search (by metadata)': (stripe) =>
-    stripe.paymentIntents.search({ query: "metadata['order_id']:'o-contract'" }),
-  'events.list (created, types, delivery_success)': (stripe) =>
-    stripe.events.list({
-      created: { gte: 1_700_000_000 },
-      types: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
-      delivery_success: false,
-      limit: 100,
-    }),
-  'setupIntents.create (confirm, off_session usage)': (stripe, ids) =>
-    stripe.setupIntents.create({
-      customer: ids.customer ?? '',
-      payment_method: 'pm_card_visa',
-      confirm: true,
-      usage: 'off_session',
-    }),
-};
-
-/** Which returned id later calls need. */
-const remember: Record<string, string> = {
-  'customers.create': 'customer',
-  'paymentMethods.attach': 'paymentMethod',
-  'paymentIntents.create (unconfirmed, with metadata, customer, payment_method)': 'paymentIntent',
-  'paymentIntents.create (to cancel)': 'toCancel',
-};
-
-async function runProjectCalls(stripe: Stripe): Promise<Record<string, string>> {
-  const failures: Record<string, string> = {};
-  const ids: Record<string, string> = {};
-  for (const [name, call] of Object.entries(projectCalls)) {
-    try {
-      const result = await call(stripe, ids);
-      const key = remember[name];
-      const id =
-        result && typeof result === 'object' && 'id' in result && typeof result.id === 'string'
-          ? result.id
-          : undefined;
-      if (key && id) ids[key] = id;
-    } catch (error) {
-      failures[name] = error instanceof Error ? error.message : String(error);
-    }
+    const intent = await inActivity(() =>
+      acts.createPaymentIntent({
+        ...base,
+        idempotencyKey: 'db/charge:o-contract/create/0',
+        lookFirst: { createdSince: 1_700_000_000 },
+        searchFirst: true,
+      }),
+    );
+    await inActivity(() =>
+      acts.confirmPaymentIntent({
+        idempotencyKey: 'db/charge:o-contract/r/confirm/0',
+        paymentIntentId: intent.id,
+        paymentMethodId: 'pm_card_visa',
+      }),
+    );
+    await inActivity(() => acts.retrievePaymentIntent(intent.id));
+    await inActivity(() => acts.retrievePaymentMethod('pm_card_visa'));
+    await inActivity(() => acts.retrieveDefaultPaymentMethod(customer.id));
+    const toCancel = await inActivity(() =>
+      acts.createPaymentIntent({
+        ...base,
+        orderId: 'o-cancel',
+        workflowId: 'charge:o-cancel',
+        idempotencyKey: 'db/charge:o-cancel/create/0',
+        lookFirst: false,
+      }),
+    );
+    await inActivity(() =>
+      acts.cancelPaymentIntent({
+        idempotencyKey: 'db/charge:o-cancel/r/cancel/0',
+        paymentIntentId: toCancel.id,
+      }),
+    );
   }
-  return failures;
-}
 
-// Without Go (so without stripe-mock) a developer's run skips this; CI never does: it fails there.
-describe.skipIf(!available && !process.env.CI)(
-  `stripe-mock contract (${stripeMockPath ?? 'stripe-mock not provisioned: run npm run provision'})`,
-  () => {
-    let mock: { child: ChildProcess; port: number };
-    let sim: Simulator;
+  it('fails without stripe-mock, naming the command that provisions it (it never skips)', () => {
+    const saved = process.env.STRIPE_MOCK_PATH;
+    process.env.STRIPE_MOCK_PATH = join(tmpdir(), 'no-such-stripe-mock');
+    try {
+      expect(() => stripeMockPath()).toThrow(PROVISION_STRIPE_MOCK);
+    } finally {
+      if (saved === undefined) delete process.env.STRIPE_MOCK_PATH;
+      else process.env.STRIPE_MOCK_PATH = saved;
+    }
+  });
 
-    beforeAll(async () => {
-      mock = await startStripeMock(stripeMockPath ?? '');
-      ({ sim } = await startTestSimulator());
-    });
-    afterAll(async () => {
-      await sim.close();
-      mock.child.kill();
-    });
+  it('records what the activities send, as sent, and stripe-mock accepts every call', async () => {
+    await runActivities();
+    const calls = recordedCalls(dir);
+    expect(calls.map((c) => c.shape)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/payment_intents/search limit&query',
+        'GET /v1/payment_intents created[gte]&customer&limit',
+        'POST /v1/payment_intents amount&confirm&currency&customer&metadata[…]&payment_method',
+        'POST /v1/payment_intents/:id/confirm off_session&payment_method',
+        'GET /v1/payment_intents/:id',
+        'GET /v1/payment_methods/:id',
+        'GET /v1/customers/:id',
+        'POST /v1/payment_intents/:id/cancel cancellation_reason',
+      ]),
+    );
+    // Set-up calls made outside an activity are not the project's and are not recorded.
+    expect(calls.some((c) => c.path === '/v1/customers' && c.method === 'POST')).toBe(false);
+    expect(await replayCalls(calls, mock.port)).toEqual({});
+    expect(await checkRecordedCalls(dir)).toMatchObject({ failed: false });
+  });
 
-    it("stripe-mock accepts every one of the project's calls with the parameter shapes the simulator is tested with", async () => {
-      expect(await runProjectCalls(client(mock.port))).toEqual({});
+  it('the check has teeth: a call outside the spec is reported, with the activity that sent it', async () => {
+    const bad = {
+      activity: 'createPaymentIntent',
+      method: 'POST',
+      path: '/v1/payment_intents',
+      body: { amount: 100, currency: 'usd', not_a_param: 'x' },
+      shape: 'POST /v1/payment_intents amount&currency&not_a_param',
+    };
+    expect(await replayCalls([bad], mock.port)).toEqual({
+      [bad.shape]: expect.stringMatching(/not_a_param|additional properties/) as string,
     });
-
-    it('the simulator accepts the same calls, so the two cannot drift into a private dialect', async () => {
-      expect(await runProjectCalls(client(sim.port))).toEqual({});
-    });
-
-    it('stripe-mock rejects an unknown parameter, like the simulator (the check has teeth)', async () => {
-      const params = {
-        amount: 100,
-        currency: 'usd',
-        not_a_param: 'x',
-      } as Stripe.PaymentIntentCreateParams;
-      await expect(client(mock.port).paymentIntents.create(params)).rejects.toMatchObject({
-        statusCode: 400,
-      });
-      await expect(client(sim.port).paymentIntents.create(params)).rejects.toMatchObject({
-        statusCode: 400,
-        code: 'parameter_unknown',
-      });
-    });
-  },
-);
+    // The simulator refuses it too, so the two cannot drift into a private dialect.
+    await expect(
+      localStripe(sim.port).paymentIntents.create(bad.body as Stripe.PaymentIntentCreateParams),
+    ).rejects.toMatchObject({ statusCode: 400, code: 'parameter_unknown' });
+  });
+});
