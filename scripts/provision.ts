@@ -1,13 +1,18 @@
-// Provisions the two real Temporal servers the project runs on, without internet: the
-// Temporal CLI dev server (built with `go install`) and the Java time-skipping test server
-// (from Maven Central), cached outside the repository so fresh clones reuse them. It also
-// builds stripe-mock (`go install`), which the simulator's contract test runs against.
+// Provisions what the project runs on and tests with, without internet: the Temporal CLI dev
+// server (built with `go install`, its version stamped in) and the Java time-skipping test
+// server (from Maven Central), cached outside the repository so fresh clones reuse them; a
+// pinned stripe-mock (`go install`), which the contract check runs against; and headless
+// Chromium for the UI test (Debian's package).
 //
-// Lookup order for each binary: explicit env var path → cache → build with the local
-// toolchain → none (the SDK then falls back to its own download, for machines with internet).
-// The result is written to `<cache>/servers.json`, which the tests and `npm start` read.
+// Lookup order for each: explicit env var path → cache (or PATH, for Chromium) → build or
+// install with the local toolchain → for the Temporal servers, none (the SDK then falls back to
+// its own download, for machines with internet); stripe-mock and Chromium fail at once with
+// the command to run. The result is written atomically to `<cache>/servers.json`, which the
+// tests and `npm start` read; a new build goes to a new directory, so a run using the old
+// binary keeps it.
 //
-// Usage: tsx scripts/provision.ts [--dev-server] [--test-server] [--stripe-mock] [--quiet]
+// Usage: tsx scripts/provision.ts [--dev-server] [--test-server] [--stripe-mock] [--chromium] [--quiet]
+// (no flag: all of them).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -15,6 +20,7 @@ import { join } from 'node:path';
 import {
   CACHE_DIR,
   DEV_SERVER_VERSION,
+  STRIPE_MOCK_VERSION,
   TEST_SERVER_VERSION,
   type ServerManifest,
   devServerCachePath,
@@ -25,10 +31,12 @@ import {
 } from '../src/embedded/servers.js';
 
 const args = new Set(process.argv.slice(2));
-const wantDev = args.has('--dev-server') || !args.has('--test-server');
-const wantTest = args.has('--test-server') || !args.has('--dev-server');
-const wantStripeMock =
-  args.has('--stripe-mock') || (!args.has('--dev-server') && !args.has('--test-server'));
+const PARTS = ['--dev-server', '--test-server', '--stripe-mock', '--chromium'] as const;
+const all = !PARTS.some((part) => args.has(part));
+const wantDev = all || args.has('--dev-server');
+const wantTest = all || args.has('--test-server');
+const wantStripeMock = all || args.has('--stripe-mock');
+const wantChromium = all || args.has('--chromium');
 const quiet = args.has('--quiet');
 
 function log(message: string): void {
@@ -75,27 +83,46 @@ function provisionDevServer(): string | undefined {
     return undefined;
   }
   const started = performance.now();
-  const staging = `${join(CACHE_DIR, `temporal-cli-${DEV_SERVER_VERSION}`)}.partial`;
+  const dir = join(cached, '..');
+  const staging = `${dir}.${process.pid}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   log(
     `dev server: building temporal CLI v${DEV_SERVER_VERSION} with go install (several minutes, once)`,
   );
-  // v1.5.1: later tags carry a `replace` directive that `go install pkg@version` refuses.
+  // v1.5.1: later tags carry a `replace` directive that `go install pkg@version` refuses. The
+  // release build stamps the version the same way (goreleaser's ldflags); unstamped it says
+  // 0.0.0-DEV.
   const result = spawnSync(
     'go',
-    ['install', `github.com/temporalio/cli/cmd/temporal@v${DEV_SERVER_VERSION}`],
+    [
+      'install',
+      '-ldflags',
+      `-X github.com/temporalio/cli/temporalcli.Version=${DEV_SERVER_VERSION}`,
+      `github.com/temporalio/cli/cmd/temporal@v${DEV_SERVER_VERSION}`,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOBIN: staging } },
   );
   if (result.status !== 0)
     throw new Error(`go install of the temporal CLI failed (exit ${result.status})`);
-  rmSync(join(cached, '..'), { recursive: true, force: true });
-  renameSync(staging, join(cached, '..'));
+  const version = has(join(staging, 'temporal'), ['--version']);
+  if (!version?.includes(`temporal version ${DEV_SERVER_VERSION} `))
+    throw new Error(`the built temporal CLI says ${version ?? 'nothing'} to --version`);
+  // A new directory (versioned by build): runs that use an older build keep their binary.
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
   log(`dev server: built in ${seconds(started)}`);
   return cached;
 }
 
-function provisionStripeMock(): string | undefined {
+/** Why stripe-mock is missing, and the command that provides it (the contract check needs it). */
+function noStripeMock(why: string): Error {
+  return new Error(
+    `stripe-mock: ${why}. The test run's contract check needs it: install Go and run \`npx tsx scripts/provision.ts --stripe-mock\`, or set STRIPE_MOCK_PATH to a stripe-mock v${STRIPE_MOCK_VERSION} binary`,
+  );
+}
+
+function provisionStripeMock(): string {
   const fromEnv = process.env.STRIPE_MOCK_PATH;
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
@@ -111,31 +138,82 @@ function provisionStripeMock(): string | undefined {
     log(`stripe-mock: ${cached} (cached)`);
     return cached;
   }
-  if (!has('go', ['version'])) {
-    log('stripe-mock: no Go here; the stripe-mock contract test will be skipped');
-    return undefined;
-  }
+  if (!has('go', ['version'])) throw noStripeMock('no Go here to build it');
   const started = performance.now();
-  const staging = `${join(cached, '..')}.partial`;
+  const dir = join(cached, '..');
+  const staging = `${dir}.${process.pid}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  log('stripe-mock: building with go install (once)');
-  const result = spawnSync('go', ['install', 'github.com/stripe/stripe-mock@latest'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOBIN: staging },
-  });
+  log(`stripe-mock: building v${STRIPE_MOCK_VERSION} with go install (once)`);
+  const result = spawnSync(
+    'go',
+    ['install', `github.com/stripe/stripe-mock@v${STRIPE_MOCK_VERSION}`],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, GOBIN: staging },
+    },
+  );
   if (result.status !== 0) {
-    // Not fatal: only the contract test needs it, and it reports the missing binary itself.
-    log(
-      `stripe-mock: go install failed (exit ${result.status}); the contract test will be skipped`,
-    );
     rmSync(staging, { recursive: true, force: true });
-    return undefined;
+    throw noStripeMock(`go install failed (exit ${result.status})`);
   }
-  rmSync(join(cached, '..'), { recursive: true, force: true });
-  renameSync(staging, join(cached, '..'));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
   log(`stripe-mock: built in ${seconds(started)}`);
   return cached;
+}
+
+/** The path `command -v` finds for `name`, if any. */
+function onPath(name: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const path = result.stdout.trim();
+  return result.status === 0 && path !== '' ? path : undefined;
+}
+
+/** The command that installs Chromium here, for the message when provisioning cannot. */
+const INSTALL_CHROMIUM = 'sudo apt-get update && sudo apt-get install -y chromium';
+
+/**
+ * Headless Chromium for the UI test: `CHROMIUM_PATH`, else `chromium` on PATH, else Debian's
+ * package installed with apt-get where this process may (root). Playwright never downloads a
+ * browser here (its builds are not on a package registry).
+ */
+function provisionChromium(): string {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv))
+      throw new Error(
+        `CHROMIUM_PATH points at ${fromEnv}, which does not exist; unset it or fix the path`,
+      );
+    log(`chromium: ${fromEnv} (CHROMIUM_PATH)`);
+    return fromEnv;
+  }
+  const found = onPath('chromium');
+  if (found) {
+    log(`chromium: ${found}`);
+    return found;
+  }
+  if (process.getuid?.() !== 0 || !onPath('apt-get'))
+    throw new Error(
+      `chromium: not installed, and this process cannot install it (not root, or no apt-get). The UI test needs it: run \`${INSTALL_CHROMIUM}\`, or set CHROMIUM_PATH to a Chromium binary`,
+    );
+  const started = performance.now();
+  log("chromium: installing Debian's package with apt-get (once)");
+  for (const command of [['update'], ['install', '-y', 'chromium']]) {
+    const result = spawnSync('apt-get', command, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (result.status !== 0)
+      throw new Error(
+        `chromium: apt-get ${command.join(' ')} failed (exit ${result.status}); run \`${INSTALL_CHROMIUM}\` by hand, or set CHROMIUM_PATH`,
+      );
+  }
+  const installed = onPath('chromium');
+  if (!installed)
+    throw new Error(`chromium: apt-get installed it, yet \`command -v chromium\` finds nothing`);
+  log(`chromium: ${installed}, installed in ${seconds(started)}`);
+  return installed;
 }
 
 /** A fast JVM start: class data sharing archive + C1 only + serial GC (see README, "the 5-second trap"). */
@@ -293,6 +371,7 @@ async function main(): Promise<void> {
     devServer: wantDev ? provisionDevServer() : previous?.devServer,
     testServer: wantTest ? await provisionTestServer() : previous?.testServer,
     stripeMock: wantStripeMock ? provisionStripeMock() : previous?.stripeMock,
+    chromium: wantChromium ? provisionChromium() : previous?.chromium,
   };
   writeManifest(manifest);
   log(`done in ${seconds(started)}`);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { BillingClient, ChargeState, type ChargeHandle } from '../../src/client/index.js';
-import { devServerExecutable } from '../../src/embedded/servers.js';
+import { devServerExecutable, readManifest } from '../../src/embedded/servers.js';
 import { OutboxNotifier } from '../../src/notifications/index.js';
 import { billingSearchAttributes } from '../../src/shared/search-attributes.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -21,8 +21,11 @@ import { freePort } from '../helpers/ports.js';
 import { quietRuntime } from '../helpers/temporal.js';
 import { createLocalTemporal } from '../../src/embedded/dev-server.js';
 
-/** Debian's chromium; `.ci/run` installs it where missing. Playwright never downloads a browser here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * The Chromium provisioning found (Debian's package, installed with apt-get where missing, or
+ * `CHROMIUM_PATH`). Playwright never downloads a browser here.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? readManifest()?.chromium;
 /** Without the background-networking flags Chromium's own connections are refused on a closed network. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -57,9 +60,9 @@ let paidB: ChargeHandle;
 
 beforeAll(async () => {
   quietRuntime();
-  if (!existsSync(CHROMIUM))
+  if (CHROMIUM === undefined || !existsSync(CHROMIUM))
     throw new Error(
-      `no Chromium at ${CHROMIUM}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`,
+      `no Chromium ${CHROMIUM === undefined ? 'provisioned' : `at ${CHROMIUM}`}: run \`npx tsx scripts/provision.ts --chromium\` (it installs Debian's package with apt-get where it may), or set CHROMIUM_PATH`,
     );
   dir = mkdtempSync(join(tmpdir(), 'durable-billing-ui-'));
   const uiPort = await freePort();
