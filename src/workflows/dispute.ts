@@ -4,10 +4,8 @@
 // submitEvidence update interrupts), and ends with Stripe's won / lost / warning_closed. Every
 // wake-up (webhook, reminder, daily re-read) reads the dispute from Stripe before acting.
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
-  TimeoutFailure,
   condition,
   continueAsNew,
   log,
@@ -16,7 +14,6 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { BillingActivities } from '../activities/index.js';
 import { disputeWorkflowId } from '../shared/after-charge-ids.js';
@@ -39,7 +36,13 @@ import {
   BillingPaymentIntentId,
   BillingStatus,
 } from '../shared/search-attributes.js';
-import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
+import {
+  mutatingActivity,
+  readingActivity,
+  sideEffectActivity,
+  stripeFailure,
+  UNCERTAIN_OUTCOMES,
+} from './after-charge-outcomes.js';
 import { IDEMPOTENCY_KEY_PREFIX, humanDuration } from './charge-customer.js';
 import {
   DisputeFailureType,
@@ -61,39 +64,7 @@ export const DISPUTE_EVENTS_PER_RUN = 5_000;
 const DAY_MS = 24 * 3600 * 1000;
 const SEEN_EVENTS_LIMIT = 200;
 
-const mutating: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '10 seconds',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-const reading: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-};
-const alerting: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-};
-const acts = proxyActivities<BillingActivities>(reading);
-
-const UNCERTAIN: ReadonlySet<string> = new Set([
-  StripeFailureType.ambiguous,
-  StripeFailureType.connection,
-  StripeFailureType.retryable,
-]);
-
-function stripeFailure(error: unknown): { type: string; info: StripeErrorInfo } | undefined {
-  if (!(error instanceof ActivityFailure)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type)
-    return { type: cause.type, info: (cause.details?.[0] as StripeErrorInfo | undefined) ?? {} };
-  if (cause instanceof TimeoutFailure)
-    return { type: StripeFailureType.ambiguous, info: { message: cause.message } };
-  return undefined;
-}
+const acts = proxyActivities<BillingActivities>(readingActivity);
 
 /** What survives continue-as-new. */
 export interface DisputeCarried {
@@ -182,7 +153,7 @@ export async function handleDispute(
         try {
           dispute = await acts.submitDisputeEvidence.executeWithOptions(
             {
-              ...mutating,
+              ...mutatingActivity,
               summary: `${submit ? 'submit' : 'save'} evidence (${Object.keys(evidence).join(', ')}) (key …/evidence/${state.evidenceSequence})`,
             },
             [{ disputeId: input.disputeId, evidence, submit, idempotencyKey }],
@@ -194,7 +165,7 @@ export async function handleDispute(
           const failure = stripeFailure(error);
           if (!failure) throw error;
           state.evidenceSequence++; // that key has an answer or is reconciled: never sent again
-          if (UNCERTAIN.has(failure.type)) {
+          if (UNCERTAIN_OUTCOMES.has(failure.type)) {
             dispute = await read('reconcile an evidence submission with an unknown outcome');
             evidenceChanged = true;
             const took =
@@ -228,7 +199,7 @@ export async function handleDispute(
 
   const read = (why: string) =>
     acts.retrieveDispute.executeWithOptions(
-      { ...reading, summary: `read ${input.disputeId}: ${why}` },
+      { ...readingActivity, summary: `read ${input.disputeId}: ${why}` },
       [input.disputeId],
     );
 
@@ -252,7 +223,7 @@ export async function handleDispute(
     if (state.alerts.includes(id)) return;
     try {
       await acts.alertOperators.executeWithOptions(
-        { ...alerting, summary: `alert operators: ${kind}` },
+        { ...sideEffectActivity, summary: `alert operators: ${kind}` },
         [
           {
             id,

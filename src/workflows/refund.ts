@@ -4,10 +4,8 @@
 // it creates, derives every key from its workflow id, and reconciles an unknown outcome by
 // reading the charge's refunds before it takes a new key. Webhooks only wake it up.
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -16,7 +14,6 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { BillingActivities } from '../activities/index.js';
 import { refundLockWorkflowId, refundWorkflowId } from '../shared/after-charge-ids.js';
@@ -40,6 +37,13 @@ import {
   BillingStatus,
 } from '../shared/search-attributes.js';
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
+import {
+  mutatingActivity,
+  readingActivity,
+  sideEffectActivity,
+  stripeFailure,
+  UNCERTAIN_OUTCOMES,
+} from './after-charge-outcomes.js';
 import { IDEMPOTENCY_KEY_PREFIX } from './charge-customer.js';
 import {
   AfterChargeKeyOperation,
@@ -64,41 +68,7 @@ export const LOCK_REASK_MS = 2 * 60_000;
 const NOT_FOUND_RETRIES = [20_000, 40_000] as const;
 const SEEN_EVENTS_LIMIT = 100;
 
-const mutating: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '10 seconds',
-  // Well inside Stripe's 24 h key retention (invariant 3): then reconcile, then a new key.
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-const reading: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-};
-const sideEffects: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-};
-const acts = proxyActivities<BillingActivities>(mutating);
-
-/** Outcomes whose effect on Stripe is unknown: reconcile by reading the charge's refunds. */
-const UNCERTAIN: ReadonlySet<string> = new Set([
-  StripeFailureType.ambiguous,
-  StripeFailureType.connection,
-  StripeFailureType.retryable,
-]);
-
-function stripeFailure(error: unknown): { type: string; info: StripeErrorInfo } | undefined {
-  if (!(error instanceof ActivityFailure)) return undefined;
-  const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type)
-    return { type: cause.type, info: (cause.details?.[0] as StripeErrorInfo | undefined) ?? {} };
-  if (cause instanceof TimeoutFailure)
-    return { type: StripeFailureType.ambiguous, info: { message: cause.message } };
-  return undefined;
-}
+const acts = proxyActivities<BillingActivities>(mutatingActivity);
 
 /** Stripe refused the refund as more than the charge has left (its own check, after ours). */
 function isOverRefund(failure: { type: string; info: StripeErrorInfo }): boolean {
@@ -176,7 +146,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
     wantLock = true;
     while (grantToken === undefined) {
       await acts.requestRefundLock.executeWithOptions(
-        { ...reading, summary: `ask ${lockId} for a turn` },
+        { ...readingActivity, summary: `ask ${lockId} for a turn` },
         [{ lockWorkflowId: lockId, orderId: input.orderId, requester: { workflowId, runId } }],
       );
       await condition(() => grantToken !== undefined, LOCK_REASK_MS);
@@ -219,7 +189,10 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
   async function readOrder(): Promise<OrderRefundsView> {
     for (let tries = 0; ; tries++) {
       const view = await acts.readOrderRefunds.executeWithOptions(
-        { ...reading, summary: `read order ${input.orderId}'s charge and refunds from Stripe` },
+        {
+          ...readingActivity,
+          summary: `read order ${input.orderId}'s charge and refunds from Stripe`,
+        },
         [
           {
             orderId: input.orderId,
@@ -271,7 +244,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
       try {
         return await acts.createRefund.executeWithOptions(
           {
-            ...mutating,
+            ...mutatingActivity,
             summary: `refund ${amount} ${view.currency} of ${view.chargeId} (key …/refund/${sequence})`,
           },
           [
@@ -298,7 +271,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
             { ...money, remaining: left },
           );
         }
-        if (!failure || !UNCERTAIN.has(failure.type)) {
+        if (!failure || !UNCERTAIN_OUTCOMES.has(failure.type)) {
           if (!failure) throw error;
           throw ApplicationFailure.create({
             type: failure.type,
@@ -311,7 +284,10 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
         // A 5xx or timeout: Stripe may have made the refund. Look before taking a new key.
         setState(RefundState.reconciling, view);
         const found = await acts.findRefund.executeWithOptions(
-          { ...reading, summary: `reconcile after ${failure.type}: find refund ${input.refundId}` },
+          {
+            ...readingActivity,
+            summary: `reconcile after ${failure.type}: find refund ${input.refundId}`,
+          },
           [{ chargeId: view.chargeId, orderId: input.orderId, refundId: input.refundId }],
         );
         if (found) return found;
@@ -352,7 +328,10 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
     await condition(() => dirty || strayGrants.length > 0, REFUND_POLL_INTERVAL_MS);
     await releaseStrays();
     refund = await acts.retrieveRefund.executeWithOptions(
-      { ...reading, summary: `read refund ${refund.id} (${dirty ? 'a webhook arrived' : 'poll'})` },
+      {
+        ...readingActivity,
+        summary: `read refund ${refund.id} (${dirty ? 'a webhook arrived' : 'poll'})`,
+      },
       [refund.id],
     );
     status.refund = refund;
@@ -398,7 +377,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
   ): Promise<void> {
     try {
       await acts.notifyCustomer.executeWithOptions(
-        { ...sideEffects, summary: `notify customer: ${NotificationKind.refundFailed}` },
+        { ...sideEffectActivity, summary: `notify customer: ${NotificationKind.refundFailed}` },
         [
           {
             id: notificationId(
