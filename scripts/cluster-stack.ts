@@ -77,6 +77,10 @@ export interface ClusterOptions {
   simulator?: Omit<SimulatorOptions, 'port' | 'webhook'>;
   /** Start no billing workers, receivers or simulator (the Temporal cluster alone). */
   temporalOnly?: boolean;
+  /** PostgreSQL alone (with the temporal role): for the notification store's tests. */
+  postgresOnly?: boolean;
+  /** Run the workers and receivers from src/ through tsx even when a dist/ build exists. */
+  fromSource?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -346,6 +350,31 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
     if (psql(`SELECT 1 FROM pg_roles WHERE rolname = '${DB_USER}'`).trim() !== '1')
       psql(`CREATE ROLE ${DB_USER} LOGIN CREATEDB PASSWORD '${DB_PASSWORD}'`);
+    if (options.postgresOnly)
+      return {
+        manifest,
+        addresses: {
+          temporal: '',
+          temporalHttp: '',
+          namespace,
+          taskQueue,
+          postgres: `127.0.0.1:${ports.postgres}`,
+          webhookUrl: '',
+          receivers: [],
+          simulator: '',
+          logs,
+        },
+        ports,
+        dataDir,
+        postgres,
+        temporal: [],
+        workers: [],
+        receivers: [],
+        sim: undefined,
+        webhookSecret,
+        databaseUrl,
+        stop: stopAll,
+      };
     const serverEnv = readEnvFile(SERVER_ENV_FILE);
     applySchema(manifest, ports.postgres, serverEnv, progress);
 
@@ -465,12 +494,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       webhook: { url: addresses.webhookUrl, secrets: [webhookSecret] },
     });
     cluster.sim = sim;
-    const compiled = existsSync(join(REPO_ROOT, 'dist', 'worker.js'));
+    const compiled = !options.fromSource && existsSync(join(REPO_ROOT, 'dist', 'worker.js'));
     const entry = (ts: string, js: string) =>
       compiled ? [join(REPO_ROOT, 'dist', js)] : ['--import', 'tsx', join(REPO_ROOT, 'src', ts)];
-    const bundlePath = existsSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'))
-      ? join(REPO_ROOT, 'dist', 'workflow-bundle.js')
-      : join(dataDir, 'workflow-bundle.js');
+    const bundlePath =
+      compiled && existsSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'))
+        ? join(REPO_ROOT, 'dist', 'workflow-bundle.js')
+        : join(dataDir, 'workflow-bundle.js');
     if (!bundlePath.startsWith(join(REPO_ROOT, 'dist'))) {
       progress('bundling workflows');
       writeFileSync(bundlePath, (await bundleWorkflows()).code);

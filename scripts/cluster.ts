@@ -2,7 +2,8 @@
 // go.temporal.io/server as separate services on Debian's PostgreSQL, `durable-billing setup`, two
 // billing workers, two receivers behind a round-robin proxy, and the Stripe simulator. Prints every
 // address, runs until Ctrl-C, then stops every process it started. Flags: --frontend-port <port>
-// (default 7233), --namespace <name> (default `default`), --workers <n> (default 2), --data-dir <dir>.
+// (default 7233), --namespace <name> (default `default`), --workers <n> (default 2), --data-dir <dir>,
+// --from-source (workers and receivers through tsx from src/, even when a dist/ build exists).
 import { parseArgs } from 'node:util';
 import { killChildren } from '../chaos/processes.js';
 import { defaultPorts, startCluster } from './cluster-stack.js';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     namespace: { type: 'string' },
     workers: { type: 'string' },
     'data-dir': { type: 'string' },
+    'from-source': { type: 'boolean' },
   },
   strict: true,
 });
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     workers: integer('workers', values.workers, 2),
     ...(values.namespace !== undefined && { namespace: values.namespace }),
     ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
+    fromSource: values['from-source'] === true,
     progress,
   });
   const a = cluster.addresses;

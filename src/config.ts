@@ -150,6 +150,18 @@ export const configSchema = z.object({
   OUTBOX_PATH: optionalString.describe(
     'Outbox file (JSON lines), also the email notifier’s sent-log. Unset: `~/.cache/durable-billing/outbox/notifications.jsonl`.',
   ),
+  NOTIFICATIONS_DATABASE_URL: optionalString
+    .pipe(
+      z
+        .url({
+          protocol: /^postgres(ql)?$/,
+          error: 'must be a URL such as postgresql://user:password@127.0.0.1:5432/billing',
+        })
+        .optional(),
+    )
+    .describe(
+      'PostgreSQL database of the outbox and the email sent-log (one row per notification id), shared by workers on several hosts so none sends a notification twice. Unset: the OUTBOX_PATH file (one host). Its password is never logged.',
+    ),
   SMTP_URL: optionalString
     .pipe(
       z
@@ -250,6 +262,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     STRIPE_SECRET_KEY: config.STRIPE_SECRET_KEY ? '[set]' : '[unset]',
     STRIPE_WEBHOOK_SECRET: `[${config.STRIPE_WEBHOOK_SECRET.length} set]`,
     SMTP_URL: config.SMTP_URL && withoutPassword(config.SMTP_URL),
+    NOTIFICATIONS_DATABASE_URL:
+      config.NOTIFICATIONS_DATABASE_URL && withoutPassword(config.NOTIFICATIONS_DATABASE_URL),
   };
 }
 

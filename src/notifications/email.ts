@@ -14,6 +14,7 @@ import {
   type NotifierResult,
 } from './notifier.js';
 import { OutboxFile, defaultOutboxPath } from './outbox-file.js';
+import type { SentLog } from './outbox-postgres.js';
 import { renderNotification, type RenderOptions } from './render.js';
 
 /** Finds the customer's email address; `undefined` when there is none (nothing is sent). */
@@ -50,6 +51,8 @@ export interface EmailNotifierOptions {
   resolveRecipient: ResolveRecipient;
   /** The sent-log (an outbox file); default `defaultOutboxPath()`. */
   sentLogPath?: string | undefined;
+  /** Another sent-log store: `PostgresSentLog` (NOTIFICATIONS_DATABASE_URL) for several hosts. */
+  sentLog?: SentLog | undefined;
   /** Domain of the derived Message-ID; default the From address's domain. */
   messageIdDomain?: string | undefined;
   /** Locale, time zone and sender name of the rendered message. */
@@ -92,7 +95,7 @@ export function stripeRecipientResolver(stripe: Stripe): ResolveRecipient {
  * send, record (fsync), answer. A failed send releases the claim so a retry goes at once.
  */
 export class EmailNotifier implements Notifier {
-  readonly sentLog: OutboxFile;
+  readonly sentLog: SentLog;
   readonly #transport: MailTransport;
   readonly #from: string;
   readonly #resolveRecipient: ResolveRecipient;
@@ -111,7 +114,7 @@ export class EmailNotifier implements Notifier {
     this.#domain = options.messageIdDomain ?? domainOf(options.from) ?? 'durable-billing.invalid';
     this.#render = options.render ?? {};
     this.#leaseMs = options.leaseMs ?? DEFAULT_SEND_LEASE_MS;
-    this.sentLog = new OutboxFile(options.sentLogPath ?? defaultOutboxPath());
+    this.sentLog = options.sentLog ?? new OutboxFile(options.sentLogPath ?? defaultOutboxPath());
   }
 
   async send(notification: CustomerNotification): Promise<NotifierResult> {

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { EmailNotifier, stripeRecipientResolver, type ResolveRecipient } from './email.js';
 import type { Notifier } from './notifier.js';
 import { OutboxNotifier } from './outbox.js';
+import { PostgresSentLog } from './outbox-postgres.js';
 
 export * from './notifier.js';
 export { OutboxNotifier, type OutboxNotifierOptions } from './outbox.js';
@@ -17,10 +18,12 @@ export {
   type ResolveRecipient,
 } from './email.js';
 export { OutboxFile, readOutbox, defaultOutboxPath, type OutboxEntry } from './outbox-file.js';
+export { PostgresSentLog, NOTIFICATIONS_TABLE, type SentLog } from './outbox-postgres.js';
 export { renderNotification, formatAmount, declineReason } from './render.js';
 
 /** The configuration the factory reads. */
-export type NotifierConfig = Pick<Config, 'NOTIFIER' | 'OUTBOX_PATH' | 'SMTP_URL' | 'NOTIFY_FROM'>;
+export type NotifierConfig = Pick<Config, 'NOTIFIER' | 'OUTBOX_PATH' | 'SMTP_URL' | 'NOTIFY_FROM'> &
+  Partial<Pick<Config, 'NOTIFICATIONS_DATABASE_URL'>>;
 
 /** What a notifier may need besides configuration. */
 export interface NotifierDependencies {
@@ -32,13 +35,18 @@ export interface NotifierDependencies {
 
 /**
  * The configured notifier: `outbox` (default) writes OUTBOX_PATH; `email` sends over SMTP_URL
- * from NOTIFY_FROM and keeps its sent-log at OUTBOX_PATH. Throws, naming what is missing, when
- * the email notifier lacks a setting or a way to find recipients.
+ * from NOTIFY_FROM and keeps its sent-log at OUTBOX_PATH. With NOTIFICATIONS_DATABASE_URL, the
+ * outbox and the sent-log are a PostgreSQL table instead (one row per notification id), which
+ * workers on several hosts share. Throws, naming what is missing, when the email notifier lacks
+ * a setting or a way to find recipients.
  */
 export function createNotifier(config: NotifierConfig, deps: NotifierDependencies = {}): Notifier {
+  const sentLog = config.NOTIFICATIONS_DATABASE_URL
+    ? new PostgresSentLog(config.NOTIFICATIONS_DATABASE_URL)
+    : undefined;
   switch (config.NOTIFIER) {
     case 'outbox':
-      return new OutboxNotifier({ path: config.OUTBOX_PATH });
+      return new OutboxNotifier({ path: config.OUTBOX_PATH, sentLog });
     case 'email': {
       if (!config.SMTP_URL) throw new Error('NOTIFIER=email needs SMTP_URL (e.g. smtp://host:587)');
       if (!config.NOTIFY_FROM)
@@ -54,6 +62,7 @@ export function createNotifier(config: NotifierConfig, deps: NotifierDependencie
         from: config.NOTIFY_FROM,
         resolveRecipient,
         sentLogPath: config.OUTBOX_PATH,
+        sentLog,
       });
     }
   }

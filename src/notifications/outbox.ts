@@ -3,11 +3,14 @@
 import type { CustomerNotification } from '../shared/notifications.js';
 import type { Notifier, NotifierResult } from './notifier.js';
 import { OutboxFile, defaultOutboxPath } from './outbox-file.js';
+import type { SentLog } from './outbox-postgres.js';
 
 /** Options of `OutboxNotifier`. */
 export interface OutboxNotifierOptions {
   /** The JSON-lines file; default `defaultOutboxPath()`. Created (0600) on the first send. */
   path?: string | undefined;
+  /** Another store instead of the file: `PostgresSentLog` (NOTIFICATIONS_DATABASE_URL) for several hosts. */
+  sentLog?: SentLog | undefined;
 }
 
 /**
@@ -18,19 +21,23 @@ export interface OutboxNotifierOptions {
  * the notifier does no I/O.
  */
 export class OutboxNotifier implements Notifier {
+  /** The outbox file (opened only when it is the store). */
   readonly file: OutboxFile;
+  /** Where sends are recorded: the file, or the `sentLog` given. */
+  readonly store: SentLog;
 
   constructor(options: OutboxNotifierOptions = {}) {
     this.file = new OutboxFile(options.path ?? defaultOutboxPath());
+    this.store = options.sentLog ?? this.file;
   }
 
   /** The file this notifier writes. */
   get path(): string {
-    return this.file.path;
+    return this.store.path;
   }
 
   async send(notification: CustomerNotification): Promise<NotifierResult> {
-    const { first } = await this.file.recordSent({
+    const { first } = await this.store.recordSent({
       id: notification.id,
       channel: 'outbox',
       notification,
@@ -40,6 +47,6 @@ export class OutboxNotifier implements Notifier {
 
   /** Closes the file handle (tests; the worker keeps it open for its lifetime). */
   close(): Promise<void> {
-    return this.file.close();
+    return this.store.close();
   }
 }
