@@ -4,7 +4,7 @@
 // to theirs. Handled events no workflow takes yet (visibility lags) go to one of the sharded
 // unmatched-events workflows; types no workflow handles go nowhere (`ignored`). Used by the
 // receiver and by the re-routing and backfill activities, so it lives apart from both.
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { orderIdFromWorkflowId } from '../shared/ids.js';
 import { BillingCustomerId, BillingPaymentIntentId } from '../shared/search-attributes.js';
@@ -75,6 +75,19 @@ const SIGNAL_CONCURRENCY = 16;
 const MAX_CUSTOMER_CHARGES = 1000;
 
 type Outcome = 'signalled' | 'closed';
+
+/** The reason an event is kept as unmatched when visibility refused its lookup. */
+const VISIBILITY_RATE_LIMITED = 'the visibility lookup was rate-limited; re-routed later';
+// gRPC status code (grpc/doc/statuscodes.md); @grpc/grpc-js is not a direct dependency.
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/** A Temporal rate limit (the SDK's ServiceError wraps the gRPC error as its cause). */
+function isRateLimited(error: unknown): boolean {
+  const grpc = error instanceof ServiceError ? error.cause : error;
+  if (!isGrpcServiceError(grpc)) return false;
+  const code: number = grpc.code;
+  return code === GRPC_RESOURCE_EXHAUSTED;
+}
 
 /**
  * A router over a Temporal client. `route` resolves once every signal it sent was accepted by
@@ -149,14 +162,26 @@ export function createEventRouter({
       : { delivery: Delivery.closed, workflowIds };
   }
 
-  /** Charge workflows matching a visibility query: open ones, and closed ones. */
-  async function findCharges(query: string): Promise<{ open: string[]; closed: string[] }> {
+  /**
+   * Charge workflows matching a visibility query: open ones, and closed ones; `undefined` when
+   * the cluster's visibility rate limit refused the query (`frontend.namespaceRPS.visibility`,
+   * 10/s per frontend by default): the event is then kept as unmatched, durable at once, and its
+   * re-routing runs the query later instead of the receiver answering 503.
+   */
+  async function findCharges(
+    query: string,
+  ): Promise<{ open: string[]; closed: string[] } | undefined> {
     const open: string[] = [];
     const closed: string[] = [];
-    for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
-      if (orderIdFromWorkflowId(execution.workflowId) === undefined) continue;
-      (execution.status.name === 'RUNNING' ? open : closed).push(execution.workflowId);
-      if (open.length + closed.length >= MAX_CUSTOMER_CHARGES) break;
+    try {
+      for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
+        if (orderIdFromWorkflowId(execution.workflowId) === undefined) continue;
+        (execution.status.name === 'RUNNING' ? open : closed).push(execution.workflowId);
+        if (open.length + closed.length >= MAX_CUSTOMER_CHARGES) break;
+      }
+    } catch (error) {
+      if (isRateLimited(error)) return undefined;
+      throw error;
     }
     return { open: [...new Set(open)], closed: [...new Set(closed)] };
   }
@@ -188,9 +213,11 @@ export function createEventRouter({
             return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
           // The id in the metadata never ran here (another environment, or a typo): look it up.
         }
-        const { open, closed } = await findCharges(
+        const found = await findCharges(
           `WorkflowType = 'chargeCustomer' AND ${BillingPaymentIntentId.name} = '${route.paymentIntentId}'`,
         );
+        if (found === undefined) return VISIBILITY_RATE_LIMITED;
+        const { open, closed } = found;
         if (open.length > 0) return signalAll(open, event, MatchedBy.searchAttribute);
         // Only closed runs carry the intent's id, but a newer run of the same workflow id may be
         // open and not have set the attribute yet (a restart reads the intent before it upserts):
@@ -200,9 +227,11 @@ export function createEventRouter({
       }
       case RouteKind.customer: {
         if (route.customerId === undefined) return 'the event does not name its customer';
-        const { open } = await findCharges(
+        const found = await findCharges(
           `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running' AND ${BillingCustomerId.name} = '${route.customerId}'`,
         );
+        if (found === undefined) return VISIBILITY_RATE_LIMITED;
+        const { open } = found;
         if (open.length > 0) {
           const result = await signalAll(open, event, MatchedBy.customer);
           if (result.delivery === Delivery.workflow) return result;

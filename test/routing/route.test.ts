@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createEventRouter, Delivery } from '../../src/routing/route.js';
 import {
@@ -113,6 +113,34 @@ describe('unmatched-events shards', () => {
     const fake = fakeClient(() => true);
     const router = createEventRouter({ client: fake.client, taskQueue: 'billing' });
     await expect(router.route(intentEvent('pi_down'))).rejects.toThrow(/refused/);
+  });
+
+  it('a visibility lookup refused by the rate limit keeps the event as unmatched instead of failing', async () => {
+    const kept: string[] = [];
+    const rateLimited = new ServiceError('Failed to list workflows', {
+      cause: Object.assign(new Error('8 RESOURCE_EXHAUSTED: namespace rate limit exceeded'), {
+        code: 8,
+        details: 'namespace rate limit exceeded',
+        metadata: {},
+      }),
+    });
+    const client = {
+      workflow: {
+        list: () => {
+          throw rateLimited;
+        },
+        signalWithStart: (_type: string, options: { workflowId: string }) => {
+          kept.push(options.workflowId);
+          return Promise.resolve();
+        },
+      },
+    } as unknown as Client;
+    const router = createEventRouter({ client, taskQueue: 'billing' });
+    expect(await router.route(intentEvent('pi_limited'))).toMatchObject({
+      delivery: Delivery.unmatched,
+      reason: 'the visibility lookup was rate-limited; re-routed later',
+    });
+    expect(kept).toHaveLength(1);
   });
 
   it('a caller that names one workflow gets exactly that one', async () => {
