@@ -57,6 +57,8 @@ let customerB: string;
 let paidA: ChargeHandle;
 let dunningA: ChargeHandle;
 let paidB: ChargeHandle;
+/** In dunning too, but its next attempt is 5 days away: outside "due within two days". */
+let dunningLater: ChargeHandle;
 
 beforeAll(async () => {
   quietRuntime();
@@ -96,19 +98,36 @@ beforeAll(async () => {
   });
   running = worker.run();
 
-  [customerA, customerB] = (await Promise.all(
-    ['a@example.com', 'b@example.com'].map(
+  const [a, b, c] = await Promise.all(
+    ['a@example.com', 'b@example.com', 'c@example.com'].map(
       async (email) => (await stripe.customers.create({ email })).id,
     ),
-  )) as [string, string];
+  );
+  [customerA, customerB] = [a!, b!];
   const billing = new BillingClient(env.client, { taskQueue });
-  const charge = (orderId: string, customerId: string, paymentMethodId: string) =>
-    billing.startCharge({ orderId, customerId, amount: 4200, currency: 'usd', paymentMethodId });
-  [paidA, dunningA, paidB] = await Promise.all([
+  const charge = (
+    orderId: string,
+    customerId: string,
+    paymentMethodId: string,
+    dunning?: { retryDelaysDays: number[] },
+  ) =>
+    billing.startCharge({
+      orderId,
+      customerId,
+      amount: 4200,
+      currency: 'usd',
+      paymentMethodId,
+      ...(dunning && { dunning }),
+    });
+  [paidA, dunningA, paidB, dunningLater] = await Promise.all([
     charge('ui-paid-a', customerA, 'pm_card_visa'),
     // A soft decline under the default policy: the charge waits a day for attempt 2.
     charge('ui-dunning-a', customerA, 'pm_card_chargeDeclinedInsufficientFunds'),
     charge('ui-paid-b', customerB, 'pm_card_visa'),
+    // The same decline under a policy whose next attempt is 5 days away.
+    charge('ui-dunning-later', c!, 'pm_card_chargeDeclinedInsufficientFunds', {
+      retryDelaysDays: [5],
+    }),
   ]);
   await Promise.all([paidA.result(), paidB.result()]);
   const inDunning = await vi.waitFor(
@@ -137,8 +156,10 @@ beforeAll(async () => {
   // The list pages read the visibility store, which the workflow updates with its own tasks.
   await vi.waitFor(
     async () => {
-      const count = await env.client.workflow.count('BillingStatus = "dunning"');
-      expect(count.count).toBe(1);
+      const count = await env.client.workflow.count(
+        'BillingStatus = "dunning" AND BillingNextAttemptAt IS NOT NULL',
+      );
+      expect(count.count).toBe(2);
     },
     { timeout: 15_000, interval: 100 },
   );
@@ -211,13 +232,18 @@ async function screenshot(name: string): Promise<void> {
 describe('the Temporal UI shows an operator what happened to a charge', () => {
   it('lists the charges in dunning, and only those', async () => {
     await openList('BillingStatus = "dunning"');
-    expect(await listedWorkflowIds([dunningA.workflowId])).toEqual([dunningA.workflowId]);
+    const dunning = [dunningA.workflowId, dunningLater.workflowId].sort();
+    expect(await listedWorkflowIds(dunning)).toEqual(dunning);
   });
 
-  it('lists the charges whose next attempt is due before a time', async () => {
+  it('lists the charges whose next attempt is due before a time, not those due after it', async () => {
     const inTwoDays = new Date(Date.now() + 2 * 24 * 3600 * 1000).toISOString();
     await openList(`BillingNextAttemptAt < "${inTwoDays}"`);
     expect(await listedWorkflowIds([dunningA.workflowId])).toEqual([dunningA.workflowId]);
+    expect(await workflowLink(dunningLater.workflowId).count()).toBe(0);
+    // The one left out is there for a later time: the query, not its absence, excluded it.
+    await openList(`BillingNextAttemptAt >= "${inTwoDays}"`);
+    expect(await listedWorkflowIds([dunningLater.workflowId])).toEqual([dunningLater.workflowId]);
   });
 
   it("lists one customer's charges, and only that customer's", async () => {
