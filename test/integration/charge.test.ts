@@ -298,8 +298,13 @@ describe('a worker killed mid-activity', () => {
     // Wait until Stripe holds the confirm request (its latency rule is used up when the request
     // arrives; the log records it only once answered), then kill the worker hard: the kill lands
     // mid-call, before the answer can reach the worker.
-    for (let i = 0; sim.faults.list().some((rule) => rule.id === held); i++) {
-      if (i > 600) throw new Error('the confirm request never reached the simulator');
+    // No wall-clock cap of its own (a cold worker start on a loaded machine took longer than the
+    // 15 s it had): the test's timeout bounds the wait, and a worker that died fails it at once.
+    while (sim.faults.list().some((rule) => rule.id === held)) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `the worker exited (${child.exitCode ?? child.signalCode}) before its confirm reached the simulator`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
     child.kill('SIGKILL');
