@@ -18,6 +18,8 @@ export default defineConfig({
     exclude: suite ? [] : [...SUITES.map((s) => `test/${s}/**`), 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: suite === 'cluster' ? 300_000 : 120_000,
+    // Each cluster file starts its own PostgreSQL (and Temporal): one at a time on 2 cores.
+    fileParallelism: suite !== 'cluster',
     silent: 'passed-only',
   },
 });

@@ -119,6 +119,8 @@ export interface Cluster {
 const DB_USER = 'temporal';
 const DB_PASSWORD = 'temporal';
 const SERVICE_GRACE_MS = 10_000;
+/** The database of the workers' outbox and sent-log, shared by every worker host. */
+export const NOTIFICATIONS_DATABASE = 'billing_notifications';
 
 /** `KEY=value` lines of an env file (comments and blank lines skipped). */
 export function readEnvFile(path: string): Record<string, string> {
@@ -350,6 +352,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
     if (psql(`SELECT 1 FROM pg_roles WHERE rolname = '${DB_USER}'`).trim() !== '1')
       psql(`CREATE ROLE ${DB_USER} LOGIN CREATEDB PASSWORD '${DB_PASSWORD}'`);
+    // The billing workers' notification store (NOTIFICATIONS_DATABASE_URL), beside Temporal's.
+    if (
+      psql(`SELECT 1 FROM pg_database WHERE datname = '${NOTIFICATIONS_DATABASE}'`).trim() !== '1'
+    )
+      psql(`CREATE DATABASE ${NOTIFICATIONS_DATABASE} OWNER ${DB_USER}`);
     if (options.postgresOnly)
       return {
         manifest,
@@ -523,7 +530,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             STRIPE_SECRET_KEY: 'sk_test_cluster',
             WORKFLOW_BUNDLE_PATH: bundlePath,
             NOTIFIER: 'outbox',
-            // One outbox per host, as two machines would have (NOTIFICATIONS_DATABASE_URL shares one).
+            // One notification store for every host; the file outbox would be one per machine.
+            NOTIFICATIONS_DATABASE_URL: databaseUrl(NOTIFICATIONS_DATABASE),
             OUTBOX_PATH: join(dataDir, `outbox-${i}`, 'notifications.jsonl'),
             LOG_LEVEL: 'info',
             ...options.workerEnv,

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     ['Temporal services', cluster.temporal.map((s) => s.name).join(', ')],
     [
       'PostgreSQL',
-      `${a.postgres} (user temporal, password temporal; databases temporal, temporal_visibility)`,
+      `${a.postgres} (user temporal, password temporal; databases temporal, temporal_visibility, billing_notifications)`,
     ],
     ['webhook URL (round robin)', a.webhookUrl],
     ['receivers', a.receivers.join(', ')],

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { readManifest } from '../../src/embedded/servers.js';
-import { startCluster, type Cluster, type ClusterPorts } from '../../scripts/cluster-stack.js';
+import pg from 'pg';
+import {
+  NOTIFICATIONS_DATABASE,
+  startCluster,
+  type Cluster,
+  type ClusterPorts,
+} from '../../scripts/cluster-stack.js';
+import { NOTIFICATIONS_TABLE } from '../../src/notifications/index.js';
 
 let cluster: Cluster | undefined;
 let dataDir: string;
@@ -85,7 +92,8 @@ function portOpen(port: number): Promise<boolean> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'durable-billing-cluster-'));
-  cluster = await startCluster({ dataDir, ports: await freePorts(), namespace });
+  // From source: the test proves this tree, whatever dist/ build is lying around.
+  cluster = await startCluster({ dataDir, ports: await freePorts(), namespace, fromSource: true });
 });
 
 afterAll(async () => {
@@ -177,6 +185,60 @@ describe('the cluster (npm run cluster)', () => {
       'json',
     ]);
     expect(history.stdout).toContain('workflowExecutionSignaledEventAttributes');
+  });
+
+  it('a declined charge notifies the customer once, in the shared PostgreSQL store of both workers', async () => {
+    const c = cluster!;
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_cluster',
+      apiBase: c.addresses.simulator,
+    });
+    const customer = await stripe.customers.create({ email: 'declined@example.com' });
+    const orderId = `cluster-declined-${Date.now().toString(36)}`;
+    const started = await temporalCli([
+      'workflow',
+      'start',
+      '--address',
+      c.addresses.temporal,
+      '--namespace',
+      namespace,
+      '--task-queue',
+      c.addresses.taskQueue,
+      '--type',
+      'chargeCustomer',
+      '--workflow-id',
+      `charge:${orderId}`,
+      '--input',
+      JSON.stringify({
+        orderId,
+        customerId: customer.id,
+        amount: 1200,
+        currency: 'usd',
+        paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+      }),
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const db = new pg.Client({ connectionString: c.databaseUrl(NOTIFICATIONS_DATABASE) });
+    await db.connect();
+    try {
+      let rows: { id: string; state: string }[] = [];
+      for (let i = 0; i < 120 && rows.length === 0; i++) {
+        rows = (
+          await db
+            .query<{ id: string; state: string }>(
+              `SELECT id, state FROM ${NOTIFICATIONS_TABLE} WHERE id LIKE $1`,
+              [`%charge:${orderId}/%`],
+            )
+            .catch(() => ({ rows: [] }))
+        ).rows;
+        if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(rows).toEqual([
+        { id: expect.stringContaining('payment_failed') as string, state: 'sent' },
+      ]);
+    } finally {
+      await db.end();
+    }
   });
 
   it('stops every process it started: no port of the stack answers afterwards', async () => {

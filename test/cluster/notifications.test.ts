@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, defaultPorts, type Cluster } from '../../scripts/cluster-stack.js';
+import {
+  defaultPorts,
+  NOTIFICATIONS_DATABASE,
+  startCluster,
+  type Cluster,
+} from '../../scripts/cluster-stack.js';
 import { NOTIFICATIONS_TABLE, PostgresSentLog } from '../../src/notifications/index.js';
 import type { CustomerNotification } from '../../src/shared/notifications.js';
 import { startSmtpServer, type SmtpFixture } from '../notifications/smtp-fixture.js';
@@ -27,11 +32,8 @@ beforeAll(async () => {
     startCluster({ dataDir, ports, postgresOnly: true }),
     startSmtpServer(),
   ]);
-  const admin = new pg.Client({ connectionString: cluster.databaseUrl('postgres') });
-  await admin.connect();
-  await admin.query('CREATE DATABASE billing_notifications');
-  await admin.end();
-  databaseUrl = cluster.databaseUrl('billing_notifications');
+  // The stack creates the workers' notification database beside Temporal's.
+  databaseUrl = cluster.databaseUrl(NOTIFICATIONS_DATABASE);
 });
 
 afterAll(async () => {
