@@ -66,7 +66,7 @@ class BackfillProgress {
       if (index < alreadyPrinted) return;
       this.context.out.progress(
         `backfill-events: page ${totals.pages}: ${page.events} event(s) (${page.signalled} signalled, ` +
-          `${page.closed} about ended charges, ${page.unmatched} unmatched); ${totals.events} so far`,
+          `${page.closed} about ended charges, ${page.unmatched} unmatched, ${page.ignored ?? 0} ignored); ${totals.events} so far`,
       );
     });
     this.printed.set(runId, pages.length);
@@ -103,7 +103,8 @@ export const backfillEventsCommand: Command = {
     'unmatched-workflow': {
       type: 'string',
       value: '<id>',
-      description: 'Where unroutable events go (default stripe-events:unmatched).',
+      description:
+        'One workflow for unroutable events (default: the shards stripe-events:unmatched:0…7).',
     },
     schedule: {
       type: 'boolean',
@@ -199,7 +200,8 @@ export const backfillEventsCommand: Command = {
         ['events', String(result.events)],
         ['signalled', `${result.signalled} (to running charges)`],
         ['closed', `${result.closed} (about charges that had ended)`],
-        ['unmatched', `${result.unmatched} (kept in the unmatched-events workflow)`],
+        ['unmatched', `${result.unmatched} (kept in the unmatched-events workflows)`],
+        ['ignored', `${result.ignored ?? 0} (types no workflow handles)`],
         ['next cursor', new Date(result.cursor * 1000).toISOString()],
       ]),
     );

@@ -29,8 +29,10 @@ export interface BackfillTotals {
   signalled: number;
   /** About workflows that have ended. */
   closed: number;
-  /** Recorded in the unmatched-events workflow. */
+  /** Recorded in an unmatched-events workflow. */
   unmatched: number;
+  /** Of types no workflow handles: sent nowhere (absent in totals carried from older runs). */
+  ignored?: number;
 }
 
 export interface BackfillResult extends BackfillTotals {
@@ -70,6 +72,7 @@ export async function backfillStripeEvents(input: BackfillInput = {}): Promise<B
     signalled: 0,
     closed: 0,
     unmatched: 0,
+    ignored: 0,
   };
   let startingAfter = input.carried?.startingAfter;
   let maxCreated = input.carried?.maxCreated ?? 0;
@@ -102,6 +105,7 @@ export async function backfillStripeEvents(input: BackfillInput = {}): Promise<B
     totals.signalled += page.signalled;
     totals.closed += page.closed;
     totals.unmatched += page.unmatched;
+    totals.ignored = (totals.ignored ?? 0) + page.ignored;
     maxCreated = Math.max(maxCreated, page.maxCreated);
     if (!page.hasMore || page.lastEventId === undefined) break;
     startingAfter = page.lastEventId;

@@ -365,8 +365,8 @@ describe('durable-billing CLI', () => {
   });
 
   it('backfill-events routes the simulator’s events page by page, with progress on stderr', async () => {
-    // Four events of its own (customer.created: unroutable, so kept as unmatched) make two or
-    // more pages of two.
+    // Four events of its own (customer.created: a type no workflow handles, so ignored) make two
+    // or more pages of two.
     const stripe = createStripeClient({ secretKey: 'sk_test_cli', apiBase: sim.url });
     for (let i = 0; i < 4; i++)
       await stripe.customers.create({ email: `backfill-${i}@example.com` });
@@ -381,12 +381,12 @@ describe('durable-billing CLI', () => {
       '--json',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const result = json<{ pages: number; events: number; unmatched: number; workflowId: string }>(
+    const result = json<{ pages: number; events: number; ignored: number; workflowId: string }>(
       run,
     );
     expect(result.events).toBe(sim.events().length);
     expect(result.pages).toBeGreaterThanOrEqual(Math.ceil(result.events / 2));
-    expect(result.unmatched).toBeGreaterThanOrEqual(4);
+    expect(result.ignored).toBeGreaterThanOrEqual(4);
     expect(result.workflowId).toMatch(/^stripe-events:backfill:manual:/);
     for (let page = 1; page <= result.pages; page++)
       expect(run.stderr).toContain(`backfill-events: page ${page}:`);
