@@ -83,7 +83,12 @@ export class PostgresSentLog implements SentLog {
 
   constructor(databaseUrl: string, options: { maxConnections?: number } = {}) {
     this.path = redacted(databaseUrl);
-    this.#pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 4 });
+    this.#pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: options.maxConnections ?? 4,
+      // Idle connections do not keep a stopping worker's process alive (it does not close notifiers).
+      allowExitOnIdle: true,
+    });
   }
 
   async #query(sql: string, values: unknown[]): Promise<Row[]> {
