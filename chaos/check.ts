@@ -406,7 +406,8 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     executions.push(execution);
   const unmatchedRuns: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list({
-    query: `WorkflowId = '${UNMATCHED_EVENTS_WORKFLOW_ID}'`,
+    // The sharded unmatched-events workflows (stripe-events:unmatched:<n>) and the legacy single one.
+    query: `WorkflowId STARTS_WITH '${UNMATCHED_EVENTS_WORKFLOW_ID}'`,
   }))
     unmatchedRuns.push(execution);
   let backfillRuns = 0;
