@@ -226,6 +226,16 @@ function fanOutCustomer(event: StripeEventLike): string | undefined {
   return route.kind === RouteKind.customer ? route.customerId : undefined;
 }
 
+/**
+ * Whether no workflow needs `event` (the routing contract's `other` route: a type outside
+ * HANDLED_EVENT_TYPES, or a customer.updated that leaves the default method alone). The
+ * receiver answers such events `ignored` and sends them nowhere; nothing can lose them.
+ */
+function needsNoWorkflow(event: StripeEventLike): boolean {
+  const parsed = stripeWebhookEventSchema.safeParse(event);
+  return parsed.success && eventRoute(parsed.data).kind === RouteKind.other;
+}
+
 /** The order (or orders) a Stripe event is about, from the event and the ledger alone. */
 function ordersOf(
   event: StripeEventLike,
@@ -779,10 +789,23 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let droppedThenApplied = 0;
   let pendingAtEnd = 0;
   let unacknowledgedUnseen = 0;
+  let ignored = 0;
   for (const event of events) {
     const orderIds = ordersOf(event, ordersByCustomer, known);
     if (orderIds.length === 0) continue;
     aboutOrders++;
+    if (needsNoWorkflow(event)) {
+      // Acknowledged and sent nowhere by design; an answer claiming more is still judged.
+      ignored++;
+      for (const t of tapsByEvent.get(event.id) ?? []) {
+        if (t.signature !== 'valid' || typeof t.status !== 'number' || t.status >= 300) continue;
+        if (t.delivery !== 'ignored')
+          falseAcks.add(
+            `${event.id} (${event.type}): no workflow handles it, yet the receiver said ${t.delivery ?? '(nothing)'}`,
+          );
+      }
+      continue;
+    }
     const inChain = orderIds.some((o) => chainOf(o)?.signalIds.has(event.id));
     const inUnmatched = unmatchedIds.has(event.id);
     if (event.pending_webhooks > 0) pendingAtEnd++;
@@ -850,7 +873,8 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
             ? inUnmatched
             : claim === 'closed'
               ? t.workflowIds.every((id) => closedBy(chains.get(id), t.answeredAt))
-              : false);
+              : false); // 'ignored' for an event a workflow needs is a lost event
+
       if (!ok)
         falseAcks.add(
           `${event.id}: receiver said ${claim ?? '(nothing)'} ${t.workflowIds.join(',')}`,
@@ -868,6 +892,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       forged.add(`${t.eventId ?? '?'}: forged, answered ${t.status}`);
 
   observe('events about the orders (emitted)', aboutOrders);
+  observe('  of types no workflow handles (answered ignored, sent nowhere)', ignored);
   observe('  acknowledged by the receiver (validly signed, 2xx)', acked);
   observe('  applied: a stripeEvent signal in the order’s workflow chain', applied);
   observe('  parked: in the unmatched-events workflow', parked);
