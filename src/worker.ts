@@ -49,6 +49,8 @@ export interface BillingWorkerOptions {
 export const workflowsPath: string = WORKFLOWS_PATH;
 export { loadConfig, type Config } from './config.js';
 export { createActivities, type ActivityDependencies } from './activities/index.js';
+export type { FinalActionHook, FinalActionRequest } from './activities/final-action.js';
+export type { Notifier } from './notifications/notifier.js';
 
 /** Creates (does not run) the billing worker. */
 export async function createBillingWorker({
