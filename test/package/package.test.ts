@@ -44,6 +44,44 @@ function installTarball(dir: string): void {
   );
 }
 
+const children: ChildProcess[] = [];
+
+/** Starts `node <args>` in `cwd`; `printed` resolves when its output matches, `exited` at exit. */
+function start(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  let output = '';
+  const child = spawn('node', args, { cwd, env: { ...process.env, ...env } });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const waiting: { pattern: RegExp; resolve: () => void }[] = [];
+  const onData = (data: Buffer) => {
+    output += data.toString();
+    for (const w of waiting.filter((w) => w.pattern.test(output))) w.resolve();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  children.push(child);
+  return {
+    child,
+    exited,
+    output: () => output,
+    printed: (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(output)) return resolve();
+        waiting.push({ pattern, resolve });
+        void exited.then((code) =>
+          reject(
+            new Error(`${args.join(' ')} exited ${code} before printing ${pattern}:\n${output}`),
+          ),
+        );
+      }),
+  };
+}
+
+async function stopChildren(): Promise<void> {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(running.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+}
+
 beforeAll(() => {
   // prepack runs `npm run build`: a tarball of what the sources compile to now.
   run('npm', ['pack', '--pack-destination', scratch, '--silent'], ROOT);
@@ -51,7 +89,10 @@ beforeAll(() => {
   if (!name) throw new Error(`npm pack left no tarball in ${scratch}`);
   tarball = join(scratch, name);
 }, 300_000);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopChildren();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('the tarball, installed into an empty app with --omit=dev', () => {
   let app: string;
@@ -102,12 +143,37 @@ describe('the tarball, installed into an empty app with --omit=dev', () => {
     expect(help).toMatch(/^ {2}receiver\s/m);
     expect(help).toMatch(/^ {2}setup\s/m);
   });
+
+  it('runs the installed CLI’s worker and receiver (workflows bundled from node_modules) until SIGTERM, then exits 0', async () => {
+    const cli = join(app, 'node_modules', 'durable-billing', 'bin', 'durable-billing.js');
+    const env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('installed-cli'),
+      STRIPE_API_BASE: 'http://127.0.0.1:9', // never called: no charge is started
+      STRIPE_WEBHOOK_SECRET: 'whsec_installed_cli',
+      WEBHOOK_PORT: String(await freePort()),
+      OUTBOX_PATH: join(app, 'outbox.jsonl'),
+      LOG_FORMAT: 'json',
+    };
+    const worker = start([cli, 'worker'], app, env);
+    const receiver = start([cli, 'receiver'], app, env);
+    await Promise.all([
+      worker.printed(/"msg":"worker polling"/),
+      receiver.printed(/"msg":"receiver listening"/),
+    ]);
+    worker.child.kill('SIGTERM');
+    receiver.child.kill('SIGTERM');
+    expect(await worker.exited, worker.output()).toBe(0);
+    expect(await receiver.exited, receiver.output()).toBe(0);
+    expect(worker.output()).toContain('worker stopped');
+    expect(receiver.output()).toContain('receiver stopped');
+  }, 120_000);
 });
 
 describe('examples/shop, installed from the tarball', () => {
   let shop: string;
   let sim: Simulator;
-  const children: ChildProcess[] = [];
   const SECRET = 'whsec_example_shop';
 
   beforeAll(async () => {
@@ -136,39 +202,9 @@ describe('examples/shop, installed from the tarball', () => {
     sim = await startSimulator({ port: 0 });
   }, 300_000);
   afterAll(async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children
-        .filter((c) => c.exitCode === null)
-        .map((c) => new Promise((resolve) => c.once('exit', resolve))),
-    );
+    await stopChildren();
     await sim?.close();
   });
-
-  /** Starts one of the shop's processes; `printed` resolves when its output matches. */
-  function start(script: string, env: NodeJS.ProcessEnv) {
-    let output = '';
-    const child = spawn('node', [script], { cwd: shop, env: { ...process.env, ...env } });
-    const waiting: { pattern: RegExp; resolve: () => void }[] = [];
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      for (const w of waiting.filter((w) => w.pattern.test(output))) w.resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    children.push(child);
-    return {
-      output: () => output,
-      printed: (pattern: RegExp) =>
-        new Promise<void>((resolve, reject) => {
-          if (pattern.test(output)) return resolve();
-          waiting.push({ pattern, resolve });
-          child.once('exit', (code) =>
-            reject(new Error(`${script} exited ${code} before printing ${pattern}:\n${output}`)),
-          );
-        }),
-    };
-  }
 
   it('charges an order from its route, takes the webhooks at its mount, on the packaged worker', async () => {
     const taskQueue = uniqueTaskQueue('shop');
@@ -179,13 +215,13 @@ describe('examples/shop, installed from the tarball', () => {
       TEMPORAL_NAMESPACE: inject('temporalNamespace'),
       TEMPORAL_TASK_QUEUE: taskQueue,
     };
-    const worker = start('dist/worker.js', {
+    const worker = start(['dist/worker.js'], shop, {
       ...temporal,
       STRIPE_API_BASE: sim.url,
       OUTBOX_PATH: join(shop, 'outbox.jsonl'),
       WORKFLOW_BUNDLE_PATH: '', // bundle from node_modules, as an app's worker does
     });
-    const server = start('dist/server.js', {
+    const server = start(['dist/server.js'], shop, {
       ...temporal,
       STRIPE_WEBHOOK_SECRET: SECRET,
       PORT: String(port),
