@@ -43,7 +43,7 @@ import type { refundOrder } from '../workflows/refund.js';
 import { parseInput } from './index.js';
 
 /** What `refund` takes besides the order id. */
-export type RefundRequest = Omit<RefundInput, 'orderId' | 'paymentIntentHint'>;
+export type RefundRequest = Omit<RefundInput, 'orderId' | 'paymentIntentHint' | 'followRefund'>;
 
 /** One refund request of an order: its workflow, seen from app code. */
 export class RefundHandle {

@@ -47,6 +47,16 @@ export const refundInputSchema = v.strictObject({
     .string()
     .regex(/^pi_[A-Za-z0-9_]+$/, 'must be a PaymentIntent id (pi_…)')
     .optional(),
+  /**
+   * Set only by the receiver, when a failure of Stripe refund `re_…` arrives after this refund
+   * id's workflow ended (a card refund shows `succeeded`, then the bank fails it): the run
+   * follows that refund (it must carry this order and refund id at Stripe), tells the customer,
+   * and never creates one.
+   */
+  followRefund: v
+    .string()
+    .regex(/^(re|pyr)_[A-Za-z0-9_]+$/, 'must be a Stripe refund id (re_…)')
+    .optional(),
 });
 export type RefundInput = Input<typeof refundInputSchema>;
 export type ParsedRefundInput = Infer<typeof refundInputSchema>;

@@ -2,6 +2,7 @@
 // read from the event, and the record the unmatched-events workflow keeps. Pure (no zod: see validate.ts), so
 // the receiver, the routing activities and workflow code share it.
 import { fnv1a } from './hash.js';
+import { RefundReason } from './refunds.js';
 import { stripeEventSignalSchema } from './schemas.js';
 import { v, type Infer } from './validate.js';
 
@@ -38,6 +39,10 @@ export const eventRouteSchema = v.discriminatedUnion('kind', [
     refundId: v.string().min(1),
     /** `data.object.metadata.workflow_id`, when it names a refund workflow. */
     workflowId: v.string().min(1).optional(),
+    /** `refund.failed`, or a refund whose `status` is `failed` (a hint: Stripe is re-read). */
+    failed: v.literal(true).optional(),
+    /** `data.object.reason`, when it is one of Stripe's refund reasons. */
+    reason: v.enum(RefundReason).optional(),
   }),
   v.object({ kind: v.literal(RouteKind.dispute), disputeId: v.string().min(1) }),
   v.object({ kind: v.literal(RouteKind.other) }),

@@ -2,14 +2,27 @@
 // `data.object`: refunds by the `metadata.workflow_id` our refund workflow set, disputes by
 // their own id. The payload is only a hint: both workflows re-read Stripe before acting.
 import { DISPUTE_ID_PATTERN, refundIdsFromWorkflowId } from '../shared/after-charge-ids.js';
+import { RefundReason } from '../shared/refunds.js';
 import { RouteKind, type EventRoute } from '../shared/stripe-events.js';
 
 const REFUND_ID = /^(re|pyr)_[A-Za-z0-9_]+$/;
 
+const REFUND_REASONS: ReadonlySet<unknown> = new Set(Object.values(RefundReason));
+function isRefundReason(reason: unknown): reason is RefundReason {
+  return REFUND_REASONS.has(reason);
+}
+
 /** The event fields this module reads (a subset of the receiver's event schema). */
 export interface AfterChargeEventFields {
   type: string;
-  data: { object: { id?: string | undefined; metadata?: Record<string, unknown> | undefined } };
+  data: {
+    object: {
+      id?: string | undefined;
+      metadata?: Record<string, unknown> | undefined;
+      status?: unknown;
+      reason?: unknown;
+    };
+  };
 }
 
 /**
@@ -21,11 +34,16 @@ export function afterChargeRoute(event: AfterChargeEventFields): EventRoute | un
   if (event.type.startsWith('refund.')) {
     if (object.id === undefined || !REFUND_ID.test(object.id)) return { kind: RouteKind.other };
     const workflowId = object.metadata?.['workflow_id'];
+    // A failure can come after the refund showed succeeded and its workflow ended (a closed
+    // card): the router then starts a run that follows the refund and tells the customer.
+    const failed = event.type === 'refund.failed' || object.status === 'failed';
     return {
       kind: RouteKind.refund,
       refundId: object.id,
       ...(typeof workflowId === 'string' &&
         refundIdsFromWorkflowId(workflowId) !== undefined && { workflowId }),
+      ...(failed && { failed }),
+      ...(isRefundReason(object.reason) && { reason: object.reason }),
     };
   }
   if (event.type.startsWith('charge.dispute.')) {

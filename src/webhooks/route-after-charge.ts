@@ -7,7 +7,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { disputeWorkflowId } from '../shared/after-charge-ids.js';
+import { disputeWorkflowId, refundIdsFromWorkflowId } from '../shared/after-charge-ids.js';
 import { RouteKind, type RoutedStripeEvent } from '../shared/stripe-events.js';
 import { stripeEventSignal } from '../workflows/messages.js';
 
@@ -22,6 +22,17 @@ export interface AfterChargeRoutingOptions {
   client: Client;
   /** Task queue of the billing worker, where a dispute workflow is started. */
   taskQueue: string;
+}
+
+/** Whether a run of `workflowId` exists here (an id from another environment's metadata does not). */
+async function ranHere(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 /**
@@ -43,9 +54,29 @@ export async function routeAfterCharge(
       return { delivery: 'workflow', workflowIds: [route.workflowId], matchedBy: 'metadata' };
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      // Ended (its outcome is in its history) or never ran here: nothing to wake either way.
-      return { delivery: 'closed', workflowIds: [route.workflowId] };
     }
+    const ids = refundIdsFromWorkflowId(route.workflowId);
+    if (
+      route.failed &&
+      route.reason !== undefined &&
+      ids !== undefined &&
+      (await ranHere(client, route.workflowId))
+    ) {
+      // The refund failed after its workflow ended with `succeeded` (a card refund the bank
+      // fails days later): a new run of the same id follows it, re-reads Stripe, and tells the
+      // customer; its notification id is the first run's, so a repeat sends nothing twice.
+      await client.workflow.signalWithStart('refundOrder', {
+        workflowId: route.workflowId,
+        taskQueue,
+        args: [{ ...ids, reason: route.reason, followRefund: route.refundId }],
+        signal: stripeEventSignal,
+        signalArgs: [event.signal],
+        staticSummary: `refund ${ids.refundId} of order ${ids.orderId}: Stripe says ${route.refundId} failed after the refund ended; re-read it and tell the customer`,
+      });
+      return { delivery: 'workflow', workflowIds: [route.workflowId], matchedBy: 'metadata' };
+    }
+    // Ended (its outcome is in its history) or never ran here: nothing to wake either way.
+    return { delivery: 'closed', workflowIds: [route.workflowId] };
   }
   if (route.kind === RouteKind.dispute) {
     const workflowId = disputeWorkflowId(route.disputeId);

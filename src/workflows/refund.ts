@@ -300,18 +300,34 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
     }
   }
 
+  /** A run that follows a refund another run made: Stripe must show it as this request's. */
+  function followed(
+    view: Extract<OrderRefundsView, { kind: 'charged' }>,
+    stripeRefundId: string,
+  ): RefundSnapshot | RefundResult {
+    if (view.existing?.id === stripeRefundId) return view.existing;
+    return refused(
+      `order ${input.orderId}: Stripe refund ${stripeRefundId} is not refund ${input.refundId} of this order (its charge has ${view.existing ? `${view.existing.id} under that refund id` : 'no refund under that refund id'}); nothing was sent`,
+      { paymentIntentId: view.paymentIntentId },
+    );
+  }
+
   // ---- 1. under the order's lock: read Stripe, adopt or check and create ----
   setState(RefundState.waitingForLock);
   let view: OrderRefundsView;
   let created: RefundSnapshot | RefundResult;
-  await acquireLock();
+  // A follow run creates nothing, so it needs no turn of the lock.
+  if (input.followRefund === undefined) await acquireLock();
   try {
     status.state = RefundState.checking;
     view = await readOrder();
     if (view.kind === 'refused')
       return refused(view.reason, { paymentIntentId: view.paymentIntentId });
     // Another run of this refund id (a restart, any id policy) already made it: adopt it.
-    created = view.existing ?? (await checkAndCreate(view));
+    created =
+      input.followRefund !== undefined
+        ? followed(view, input.followRefund)
+        : (view.existing ?? (await checkAndCreate(view)));
   } finally {
     await CancellationScope.nonCancellable(releaseLock);
   }

@@ -18,6 +18,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   stack.sim.faults.clear();
+  stack.sim.webhookFaults.clear();
   stack.sim.refunds.rules.clear();
 });
 
@@ -279,6 +280,66 @@ describe('refundOrder against the Stripe simulator', () => {
     expect(signals.length).toBeGreaterThan(0);
     const { charge } = await refundsOf(paymentIntentId);
     expect(charge.amount_refunded).toBe(0);
+  });
+
+  it('a card refund that fails after it succeeded, its workflow ended, is followed by a new run that tells the customer; the refund id then answers failed', async () => {
+    const { orderId, paymentIntentId } = await stack.charged();
+    const id = refundId();
+    const request = { refundId: id, amount: 700, reason: 'requested_by_customer' } as const;
+    const first = await (await stack.billing.refund(orderId, request)).result();
+    expect(first).toMatchObject({ outcome: 'succeeded', amount: 700, remaining: 1300 });
+    const workflowId = refundWorkflowId(orderId, id);
+    const firstRun = (await stack.client.workflow.getHandle(workflowId).describe()).runId;
+    // Days later the bank fails it (a closed card): refund.failed reaches the receiver, three
+    // times (Stripe redelivers), before and after the follow run ends.
+    stack.sim.webhookFaults.add({ kind: 'duplicate', eventType: 'refund.failed', copies: 3 });
+    stack.sim.refunds.settle(first.stripeRefundId!, {
+      status: 'failed',
+      failure_reason: 'expired_or_canceled_card',
+    });
+    await stack.sim.flushWebhooks();
+    const latest = stack.client.workflow.getHandle<typeof refundOrder>(workflowId);
+    const followed = await latest.result();
+    expect(followed).toMatchObject({
+      outcome: 'failed',
+      stripeRefundId: first.stripeRefundId,
+      amount: 700,
+      reason: 'expired_or_canceled_card',
+      remaining: 2000,
+    });
+    const told = (await stack.outbox()).filter((e) => e.notification.orderId === orderId);
+    expect(told.map((e) => e.notification.kind)).toEqual(['refund_failed']);
+    expect(told[0]?.notification).toMatchObject({
+      amount: 700,
+      declineCode: 'expired_or_canceled_card',
+    });
+    // The follow run sent Stripe nothing that moves money: one refund create in all.
+    expect(refundCreates(orderId)).toHaveLength(1);
+    expect((await latest.describe()).runId).not.toBe(firstRun);
+    // Asking again with the same refund id answers what Stripe now shows.
+    expect(await (await stack.billing.refund(orderId, request)).result()).toMatchObject({
+      outcome: 'failed',
+    });
+    expect((await refundsOf(paymentIntentId)).charge.amount_refunded).toBe(0);
+  });
+
+  it('a follow run started by hand for a refund that is not its own creates nothing and is refused', async () => {
+    const { orderId, paymentIntentId } = await stack.charged();
+    const other = refundId();
+    const made = await (
+      await stack.billing.refund(orderId, { refundId: other, amount: 300, reason: 'duplicate' })
+    ).result();
+    const id = refundId();
+    // A raw start (any caller) naming another request's refund: Stripe says it is not this one.
+    const result = await stack.client.workflow.execute<typeof refundOrder>('refundOrder', {
+      taskQueue: stack.taskQueue,
+      workflowId: refundWorkflowId(orderId, id),
+      args: [{ orderId, refundId: id, reason: 'duplicate', followRefund: made.stripeRefundId }],
+    });
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toContain(`is not refund ${id} of this order`);
+    expect(refundCreates(orderId)).toHaveLength(1);
+    expect((await refundsOf(paymentIntentId)).charge.amount_refunded).toBe(300);
   });
 
   it('refuses orders chargeCustomer did not charge, with the reason', async () => {

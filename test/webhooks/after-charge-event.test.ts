@@ -25,8 +25,29 @@ describe('refund and dispute routes', () => {
       kind: 'refund',
       refundId: 're_1',
       workflowId: 'refund:ord-1:rf-1',
+      failed: true,
     });
     expect(routed.signal).toMatchObject({ type: 'refund.failed', objectId: 're_1' });
+  });
+
+  it('marks a failure (refund.failed, or status failed) and carries a Stripe refund reason', () => {
+    const failedUpdate = event('refund.updated', {
+      id: 're_4',
+      status: 'failed',
+      reason: 'requested_by_customer',
+    });
+    expect(toRoutedEvent(failedUpdate).route).toEqual({
+      kind: 'refund',
+      refundId: 're_4',
+      failed: true,
+      reason: 'requested_by_customer',
+    });
+    // Not a failure, and a reason that is not one of the three: neither is carried.
+    expect(
+      toRoutedEvent(
+        event('refund.updated', { id: 're_5', status: 'succeeded', reason: 'expired_uncaptured' }),
+      ).route,
+    ).toEqual({ kind: 'refund', refundId: 're_5' });
   });
 
   it('keeps a refund without (or with a foreign) workflow id routable by its id only', () => {
