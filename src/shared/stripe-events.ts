@@ -71,7 +71,7 @@ export type UnmatchedStripeEvent = Infer<typeof unmatchedStripeEventSchema>;
  * a Stripe id).
  */
 export const HANDLED_EVENT_TYPES = [
-  /** The charge that owns the intent (chargeCustomer). */
+  /** The charge that owns the intent (chargeCustomer), but not `payment_intent.created`. */
   'payment_intent.*',
   /** A new way to pay: open charges of the customer retry early. */
   'payment_method.attached',
@@ -83,8 +83,16 @@ export const HANDLED_EVENT_TYPES = [
   'charge.dispute.*',
 ] as const;
 
+/**
+ * Types under a handled prefix that no workflow needs in any state: a charge made the intent
+ * itself, so `payment_intent.created` tells it nothing (it was a signal, a history event and a
+ * persistence write per charge, for no re-read).
+ */
+export const UNNEEDED_EVENT_TYPES: ReadonlySet<string> = new Set(['payment_intent.created']);
+
 /** Whether a workflow handles events of `type` (see {@link HANDLED_EVENT_TYPES}). */
 export function isHandledEventType(type: string): boolean {
+  if (UNNEEDED_EVENT_TYPES.has(type)) return false;
   return HANDLED_EVENT_TYPES.some((pattern) =>
     pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern,
   );

@@ -3,7 +3,12 @@
 // The payload is only a hint (invariant 4): the workflows re-read Stripe before acting.
 import { z } from 'zod';
 import { orderIdFromWorkflowId } from '../shared/ids.js';
-import { RouteKind, type EventRoute, type RoutedStripeEvent } from '../shared/stripe-events.js';
+import {
+  isHandledEventType,
+  RouteKind,
+  type EventRoute,
+  type RoutedStripeEvent,
+} from '../shared/stripe-events.js';
 import { afterChargeRoute } from './after-charge-event.js';
 
 /** Ids that go into visibility queries must be plain Stripe ids (no quotes, no spaces). */
@@ -59,6 +64,8 @@ function defaultPaymentMethodChanged(event: StripeWebhookEvent): boolean {
 
 /** Where `event` should go, read from its type and `data.object`. */
 export function eventRoute(event: StripeWebhookEvent): EventRoute {
+  // The list is the contract: a type outside it goes nowhere, whatever its prefix.
+  if (!isHandledEventType(event.type)) return { kind: RouteKind.other };
   const object = event.data.object;
   // Refund and dispute events (issue 14): src/webhooks/after-charge-event.ts.
   const afterCharge = afterChargeRoute(event);

@@ -49,6 +49,7 @@ function intentEvent(objectId: string, type = 'payment_intent.succeeded'): Route
 describe('handled event types', () => {
   it.each([
     ['payment_intent.succeeded', true],
+    ['payment_intent.created', false],
     ['payment_intent.payment_failed', true],
     ['payment_method.attached', true],
     ['setup_intent.succeeded', true],

@@ -31,16 +31,18 @@ describe('backfill', () => {
     for (const charge of charges)
       expect((await charge.status()).events).toEqual({ received: 0, duplicates: 0, ignored: 0 });
 
+    // Each charge lost `created` (no workflow needs it: ignored) and `processing`.
     const first = await backfill(since);
     expect(first.events).toBeGreaterThanOrEqual(4);
-    expect(first.signalled).toBeGreaterThanOrEqual(4);
+    expect(first.signalled).toBeGreaterThanOrEqual(2);
+    expect(first.ignored).toBeGreaterThanOrEqual(2);
     for (const charge of charges)
-      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 0, ignored: 0 });
+      expect((await charge.status()).events).toEqual({ received: 1, duplicates: 0, ignored: 0 });
 
     // Routing the same events again changes nothing: the workflows drop them as duplicates.
     await backfill(since);
     for (const charge of charges)
-      expect((await charge.status()).events).toEqual({ received: 2, duplicates: 2, ignored: 0 });
+      expect((await charge.status()).events).toEqual({ received: 1, duplicates: 1, ignored: 0 });
 
     // The debits settle; their `succeeded` webhooks are lost too; the next backfill, from the
     // cursor, wakes both charges.

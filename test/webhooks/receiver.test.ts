@@ -272,23 +272,29 @@ describe('webhook receiver: HTTP surface', () => {
       currency: 'usd',
       customer: stack.customerId,
     });
+    // payment_intent.created is acknowledged and goes nowhere (no workflow needs it);
+    // payment_intent.canceled is kept until a charge owns the intent.
+    await stack.stripe.paymentIntents.cancel(intent.id);
     await stack.sim.flushWebhooks();
     const view = await eventually(async () => {
       const v = await stack.unmatched();
       return v?.entries.some((e) => e.signal.objectId === intent.id) ? v : undefined;
     }, 'the unmatched event');
-    const entry = view.entries.find((e) => e.signal.objectId === intent.id)!;
-    expect(entry).toMatchObject({
+    const entries = view.entries.filter((e) => e.signal.objectId === intent.id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
       state: 'pending',
-      signal: { type: 'payment_intent.created' },
+      signal: { type: 'payment_intent.canceled' },
       route: { kind: 'payment_intent', paymentIntentId: intent.id },
     });
-    expect(entry.reason).toContain(intent.id);
-    const delivery = stack.sim
-      .webhookDeliveries()
-      .filter((d) => d.type === 'payment_intent.created')
-      .at(-1);
-    expect(delivery?.result).toBe(200);
+    expect(entries[0]!.reason).toContain(intent.id);
+    for (const type of ['payment_intent.created', 'payment_intent.canceled']) {
+      const delivery = stack.sim
+        .webhookDeliveries()
+        .filter((d) => d.type === type)
+        .at(-1);
+      expect(delivery?.result).toBe(200);
+    }
   });
 
   it('a customer-level event wakes every open charge of that customer', async () => {

@@ -71,7 +71,7 @@ describe('unmatched-events workflow', () => {
 
     // Handled events no charge owns (types no workflow handles never reach this workflow).
     const others = Array.from({ length: 7 }, (_, i) =>
-      signed('payment_intent.created', {
+      signed('payment_intent.processing', {
         id: `pi_nobody_${process.pid}_${Date.now()}_${i}`,
         object: 'payment_intent',
       }),

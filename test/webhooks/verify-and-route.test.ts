@@ -82,16 +82,23 @@ describe('toRoutedEvent', () => {
       route: { kind: 'payment_intent', paymentIntentId: 'pi_1', workflowId: 'charge:o1' },
     });
     expect(
-      routed(event('payment_intent.created', { id: 'pi_1', metadata: { workflow_id: 'other:o1' } }))
-        .route,
+      routed(
+        event('payment_intent.processing', { id: 'pi_1', metadata: { workflow_id: 'other:o1' } }),
+      ).route,
     ).toEqual({ kind: 'payment_intent', paymentIntentId: 'pi_1' });
     expect(
-      routed(event('payment_intent.created', { id: 'pi_1', object: 'payment_intent' })).route,
+      routed(event('payment_intent.canceled', { id: 'pi_1', object: 'payment_intent' })).route,
     ).toEqual({ kind: 'payment_intent', paymentIntentId: 'pi_1' });
     // An id that could not go into a visibility query safely is not routed by it.
-    expect(routed(event('payment_intent.created', { id: "pi_1' OR 'a'='a" })).route).toEqual({
+    expect(routed(event('payment_intent.canceled', { id: "pi_1' OR 'a'='a" })).route).toEqual({
       kind: 'other',
     });
+    // No workflow needs payment_intent.created (a charge made the intent itself).
+    expect(
+      routed(
+        event('payment_intent.created', { id: 'pi_1', metadata: { workflow_id: 'charge:o1' } }),
+      ).route,
+    ).toEqual({ kind: 'other' });
   });
 
   it('customer-level events: the customer; customer.updated only when the default payment method changed', () => {
