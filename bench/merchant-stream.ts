@@ -88,7 +88,7 @@ export function merchantEvent(i: number, run: string, unhandledShare: number): o
   return {
     id,
     object: 'event',
-    type: i % 2 === 0 ? 'payment_intent.created' : 'payment_intent.succeeded',
+    type: i % 2 === 0 ? 'payment_intent.processing' : 'payment_intent.succeeded',
     created,
     data: { object: { id: `pi_ms_${run}_${i}`, object: 'payment_intent', metadata: {} } },
   };
