@@ -4,7 +4,7 @@
 // driver's or the workflows' own bookkeeping, and counts violations of the invariants
 // (DESIGN.md 1–5). The README (Chaos) defines every row.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { chargeWorkflowId, orderIdFromWorkflowId } from '../src/shared/ids.js';
 import { IntentStatus } from '../src/shared/payment-intent.js';
@@ -395,6 +395,51 @@ function conflictMisstates(run: RunFacts, orderId: string, ledger: Ledger): stri
   return undefined;
 }
 
+/**
+ * Where visibility disagrees with persistence about the orders' charges: for each order whose
+ * workflow exists, the current run as the history service holds it (a describe, which reads the
+ * shard that owns the id) must be listed by the visibility query with the same status. Visibility
+ * is written behind each shard's transfer queue, so a shard that moved hosts (a history host
+ * killed) or a store that restarted can leave it behind for a while; a run the list lacks would
+ * leave the checker blind to it. One line per disagreement; empty when visibility is complete.
+ */
+export async function visibilityGaps(
+  client: Client,
+  orderIds: readonly string[],
+  listed: readonly WorkflowExecutionInfo[],
+): Promise<string[]> {
+  const byRun = new Map(listed.map((e) => [`${e.workflowId}/${e.runId}`, e]));
+  const gaps: string[] = [];
+  await inBatches(orderIds, async (orderId) => {
+    const workflowId = chargeWorkflowId(orderId);
+    let current: Pick<WorkflowExecutionInfo, 'runId' | 'status'>;
+    try {
+      current = await client.workflow.getHandle(workflowId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return; // never started: a row of its own
+      throw error;
+    }
+    const seen = byRun.get(`${workflowId}/${current.runId}`);
+    if (!seen) gaps.push(`${workflowId}: run ${current.runId} (${current.status.name}) not listed`);
+    else if (seen.status.name !== current.status.name)
+      gaps.push(
+        `${workflowId}: run ${current.runId} is ${current.status.name}, listed ${seen.status.name}`,
+      );
+  });
+  return gaps.sort();
+}
+
+/** Every run of the charge workflow type that visibility lists. */
+export async function listCharges(client: Client): Promise<WorkflowExecutionInfo[]> {
+  const executions: WorkflowExecutionInfo[] = [];
+  for await (const execution of client.workflow.list({
+    query: `WorkflowType = 'chargeCustomer'`,
+    pageSize: 1000,
+  }))
+    executions.push(execution);
+  return executions;
+}
+
 /** Runs every check; reads Temporal and the simulator, changes nothing. */
 export async function checkRun(input: CheckInput): Promise<CheckResult> {
   const { client, sim, taps } = input;
@@ -408,12 +453,11 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   const observe = (name: string, value: number) => (observations[name] = value);
 
   // ---- Temporal: every run of every charge (and every id a charge ran under), from history ----
-  const executions: WorkflowExecutionInfo[] = [];
-  for await (const execution of client.workflow.list({
-    query: `WorkflowType = 'chargeCustomer'`,
-    pageSize: 1000,
-  }))
-    executions.push(execution);
+  // Visibility lists the runs of every shard (one store); each order's current run, read from
+  // the shard that owns it, must be among them, or the checker would judge a partial set.
+  const executions = await listCharges(client);
+  const unlisted = row('charges whose current run visibility does not list as persistence has it');
+  for (const gap of await visibilityGaps(client, [...known], executions)) unlisted.add(gap);
   const unmatchedRuns: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list({
     // The sharded unmatched-events workflows (stripe-events:unmatched:<n>) and the legacy single one.
@@ -985,6 +1029,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       canceledConfirm,
       storms,
       floods,
+      unlisted,
     ].map(({ name, count, examples }) => ({ name, count, examples })),
     outcomes,
     attackOutcomes,

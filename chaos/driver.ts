@@ -1,7 +1,8 @@
 // Drives the plan through the stack: starts each order at its time (a customer, then the
 // charge), then on its own clock calls retryNow and cancel, posts forged webhooks, kills
-// workers and restarts the dev server; records what it did and what came back. Errors while
-// Temporal is down are tolerated and recorded, never retried into the invariants' way.
+// workers and takes the server's processes down and back (the dev server, or the cluster's);
+// records what it did and what came back. Errors while Temporal is down are tolerated and
+// recorded, never retried into the invariants' way.
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { ChargeInput } from '../src/client/index.js';
@@ -9,9 +10,24 @@ import { chargeWorkflowId } from '../src/shared/ids.js';
 import { signPayload, SIM_API_VERSION } from '../src/simulator/index.js';
 import { Adversary, type AdversaryRecord } from './adversary.js';
 import type { ChaosOptions } from './options.js';
-import { CHAOS_DUNNING, ForgeryKind, type ChaosPlan, type PlannedOrder } from './plan.js';
+import {
+  CHAOS_DUNNING,
+  ForgeryKind,
+  type ChaosPlan,
+  type PlannedOrder,
+  type ServerFaultKind,
+} from './plan.js';
 import { WEBHOOK_SECRET, type ChaosStack, type Progress } from './stack.js';
 import { driveRefunds, type RefundRequestRecord } from './refunds.js';
+
+/** What the progress line says as each server fault begins. */
+const SERVER_FAULT_LABEL: Record<ServerFaultKind, (index: number) => string> = {
+  dev_server: () => 'kill -9 the dev server, restart on its db file',
+  history: (index) => `kill -9 history-${index}`,
+  frontend: () => 'kill -9 the frontend',
+  temporal_worker: () => "kill -9 Temporal's worker service",
+  postgres: () => 'stop and start PostgreSQL',
+};
 
 /** How long the driver keeps trying to start one order (Temporal may be restarting). */
 const START_DEADLINE_MS = 180_000;
@@ -239,12 +255,14 @@ export async function drive(
       progress(`kill -9 worker-${kill.worker} (down ${kill.downMs} ms)`);
       await stack.killWorker(kill.worker, kill.downMs);
     }),
-    ...plan.serverRestarts.map(async (restart) => {
-      await at(restart.atMs);
-      progress(`kill -9 the dev server (down ${restart.downMs} ms), restart on its db file`);
-      await stack.restartDevServer(restart.downMs);
-      progress('dev server back');
-    }),
+    // The server faults one after the other: each at its time, once the previous one is back.
+    plan.serverFaults.reduce(async (previous, fault) => {
+      await previous;
+      await at(fault.atMs);
+      progress(`${SERVER_FAULT_LABEL[fault.kind](fault.index)} (down ${fault.downMs} ms)`);
+      await stack.disrupt(fault);
+      progress(`${fault.kind} back`);
+    }, Promise.resolve()),
     ...(adversary ? [adversary.clockJumps(at)] : []),
   ];
   const ticker = setInterval(

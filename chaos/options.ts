@@ -32,12 +32,33 @@ export interface ChaosOptions {
    * {@link DEFAULT_REFUND_SHARE}, 0 for none (issue 14).
    */
   refunds?: number | undefined;
+  /**
+   * Run on the cluster (scripts/cluster-stack.ts: PostgreSQL, 4 shards, the Temporal services as
+   * separate processes, compiled workers, two receivers behind a proxy) from a fresh data directory,
+   * with {@link ChaosOptions.clusterFaults} in place of the dev server's restarts.
+   */
+  cluster: boolean;
+  /** The cluster's faults (`--cluster`): how many of each, spread over the load. */
+  clusterFaults: ClusterFaultCounts;
+  /** On the cluster: workers and receivers through tsx from src/, not the dist/ build. */
+  fromSource: boolean;
   /** Write the report (markdown, and its JSON next to it) to this file as well. */
   out: string | undefined;
   /** Keep the run directory (db file, logs) even when the run passes. */
   keep: boolean;
   /** Progress lines on stderr. */
   verbose: boolean;
+}
+
+export interface ClusterFaultCounts {
+  /** `kill -9`s of a history process (restarted after a few seconds). */
+  historyKills: number;
+  /** `kill -9`s of the frontend (restarted). */
+  frontendKills: number;
+  /** `kill -9`s of Temporal's worker service (restarted). */
+  temporalWorkerKills: number;
+  /** Stops (fast shutdown) and starts of PostgreSQL. */
+  postgresRestarts: number;
 }
 
 /** Share of succeeded orders that get refund requests, when `refunds` is not given. */
@@ -52,10 +73,16 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed' | 'workerKills'> = {
   serverRestarts: 1,
   stripeClockSpeed: 30,
   adversarial: false,
+  cluster: false,
+  clusterFaults: { historyKills: 1, frontendKills: 1, temporalWorkerKills: 1, postgresRestarts: 1 },
+  fromSource: false,
   out: undefined,
   keep: false,
   verbose: true,
 };
+
+/** Billing workers ("hosts") on the cluster, when `--workers` is not given: the cluster's two. */
+export const CLUSTER_WORKERS = 2;
 
 /** The small configuration CI runs (test/chaos/chaos.test.ts). */
 export const CI_OPTIONS: ChaosOptions = {
@@ -82,6 +109,23 @@ export const CI_ADVERSARIAL_OPTIONS: ChaosOptions = {
   workerKills: 2,
   drainSeconds: 120,
   adversarial: true,
+};
+
+/**
+ * The small cluster configuration the cluster suite runs (test/cluster/chaos.test.ts): 80 orders
+ * over 40 s, each cluster fault once, two worker-host kills.
+ */
+export const CLUSTER_TEST_OPTIONS: ChaosOptions = {
+  ...DEFAULT_OPTIONS,
+  orders: 80,
+  seed: 20261215,
+  workers: CLUSTER_WORKERS,
+  drainSeconds: 180,
+  rate: 2,
+  workerKills: 2,
+  cluster: true,
+  fromSource: true,
+  verbose: false,
 };
 
 /** One kill about every 30 s of load, at least two. */
@@ -114,6 +158,12 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       'stripe-clock-speed': { type: 'string' },
       adversarial: { type: 'boolean', default: false },
       refunds: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      'history-kills': { type: 'string' },
+      'frontend-kills': { type: 'string' },
+      'temporal-worker-kills': { type: 'string' },
+      'postgres-restarts': { type: 'string' },
+      'from-source': { type: 'boolean', default: false },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -134,7 +184,9 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
     orders,
     seed,
     rate,
-    workers: positive('workers', values.workers) ?? DEFAULT_OPTIONS.workers,
+    workers:
+      positive('workers', values.workers) ??
+      (values.cluster ? CLUSTER_WORKERS : DEFAULT_OPTIONS.workers),
     drainSeconds:
       positive('drain-seconds', values['drain-seconds']) ?? DEFAULT_OPTIONS.drainSeconds,
     workerKills: positive('kills', values.kills) ?? defaultWorkerKills(orders, rate),
@@ -144,10 +196,34 @@ export function parseChaosArgs(argv: readonly string[]): ChaosOptions {
       DEFAULT_OPTIONS.stripeClockSpeed,
     adversarial: values.adversarial,
     refunds: refundShare(values.refunds),
+    cluster: values.cluster,
+    clusterFaults: clusterFaultCounts(values),
+    fromSource: values['from-source'],
     out: values.out,
     keep: values.keep,
     verbose: !values.quiet,
   };
+}
+
+/** The flag of each cluster fault count. */
+const CLUSTER_FAULT_FLAGS = {
+  historyKills: 'history-kills',
+  frontendKills: 'frontend-kills',
+  temporalWorkerKills: 'temporal-worker-kills',
+  postgresRestarts: 'postgres-restarts',
+} as const satisfies Record<keyof ClusterFaultCounts, string>;
+
+/** `--history-kills` and the others, each a positive whole number, or its default. */
+function clusterFaultCounts(
+  values: Partial<Record<(typeof CLUSTER_FAULT_FLAGS)[keyof ClusterFaultCounts], string>>,
+): ClusterFaultCounts {
+  const counts = { ...DEFAULT_OPTIONS.clusterFaults };
+  for (const [key, flag] of Object.entries(CLUSTER_FAULT_FLAGS) as [
+    keyof ClusterFaultCounts,
+    (typeof CLUSTER_FAULT_FLAGS)[keyof ClusterFaultCounts],
+  ][])
+    counts[key] = positive(flag, values[flag]) ?? counts[key];
+  return counts;
 }
 
 /** `--refunds <share>`: 0 to 1, the share of succeeded orders that get refund requests. */

@@ -1,6 +1,7 @@
 // The seeded plan of a chaos run: each order's Stripe outcome and the app actions on it
 // (retryNow, cancel, forged webhooks), the simulator's API and webhook fault rules, and when
-// worker processes and the dev server are killed. Pure: same options, same plan.
+// worker processes and the Temporal server's processes (the dev server, or on the cluster a history
+// host, the frontend, the worker service and PostgreSQL) are killed. Pure: same options, same plan.
 import type { DunningOverride } from '../src/shared/dunning.js';
 import {
   FaultKind,
@@ -119,12 +120,37 @@ export interface PlannedKill {
   downMs: number;
 }
 
+/** A process of the Temporal server side that a run takes down and brings back. */
+export const ServerFaultKind = {
+  /** `kill -9` of the dev server, restarted on its db file. */
+  devServer: 'dev_server',
+  /** `kill -9` of one history host of the cluster (its shards move, then it takes some back). */
+  history: 'history',
+  /** `kill -9` of the cluster's frontend (every client's gRPC endpoint). */
+  frontend: 'frontend',
+  /** `kill -9` of Temporal's worker service (system workflows, the backfill Schedule's runs). */
+  temporalWorker: 'temporal_worker',
+  /** A stop (fast shutdown) and start of PostgreSQL, under every Temporal service. */
+  postgres: 'postgres',
+} as const;
+export type ServerFaultKind = (typeof ServerFaultKind)[keyof typeof ServerFaultKind];
+
+export interface PlannedServerFault {
+  atMs: number;
+  kind: ServerFaultKind;
+  /** Which process of its kind (the history host), 0 when there is one. */
+  index: number;
+  /** How long the process stays down before it is started again. */
+  downMs: number;
+}
+
 export interface ChaosPlan {
   orders: PlannedOrder[];
   apiFaults: FaultRule[];
   webhookFaults: WebhookFaultRule[];
   workerKills: PlannedKill[];
-  serverRestarts: { atMs: number; downMs: number }[];
+  /** One after the other, in time order: each begins once the previous one is back. */
+  serverFaults: PlannedServerFault[];
   /** When the last order starts, ms after the load begins. */
   loadMs: number;
   /** The adversarial mix's clock jumps (`--adversarial`); its attacks are on the orders. */
@@ -132,7 +158,14 @@ export interface ChaosPlan {
 }
 
 /** Stream numbers: one independent sequence per concern. */
-const STREAM = { orders: 1, apiFaults: 2, webhookFaults: 3, schedule: 4, refunds: 5 } as const;
+const STREAM = {
+  orders: 1,
+  apiFaults: 2,
+  webhookFaults: 3,
+  schedule: 4,
+  refunds: 5,
+  cluster: 6,
+} as const;
 
 /** Base probability × a seeded factor in [0.5, 1.5). */
 function around(dice: Dice, base: number): number {
@@ -351,10 +384,12 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
     downMs: Math.round(dice.between(500, 3000)),
   })).sort((a, b) => a.atMs - b.atMs);
   const restarts = Math.max(1, options.serverRestarts);
-  const serverRestarts = Array.from({ length: restarts }, (_, k) => ({
+  const devServerRestarts = Array.from({ length: restarts }, (_, k) => ({
     atMs: Math.round(
       Math.max(4000, dice.between((k + 0.3) / restarts, (k + 0.7) / restarts) * loadMs),
     ),
+    kind: ServerFaultKind.devServer,
+    index: 0,
     downMs: Math.round(dice.between(2000, 6000)),
   }));
   return {
@@ -365,7 +400,50 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
     ],
     webhookFaults: planWebhookFaults(options.seed, options.stripeClockSpeed),
     workerKills,
-    serverRestarts,
+    serverFaults: options.cluster ? planClusterFaults(options, loadMs) : devServerRestarts,
     loadMs,
   };
 }
+
+/** How long each cluster fault keeps its process down (ms, seeded between the two). */
+type ClusterFaultKind = Exclude<ServerFaultKind, 'dev_server'>;
+const CLUSTER_DOWN_MS: Record<ClusterFaultKind, [number, number]> = {
+  history: [2000, 6000],
+  frontend: [2000, 5000],
+  temporal_worker: [1000, 4000],
+  postgres: [3000, 8000],
+};
+
+/**
+ * The cluster's faults, from a stream of their own: each one in a slot of its own spread over the
+ * load (from 10 % to 90 % of it, in a seeded order), so every fault lands while orders start,
+ * charge and dunning runs, and the next begins after the last one is back.
+ */
+function planClusterFaults(options: ChaosOptions, loadMs: number): PlannedServerFault[] {
+  const dice = new Dice(options.seed, STREAM.cluster);
+  const counts = options.clusterFaults;
+  const kinds: ClusterFaultKind[] = [
+    ...Array.from({ length: counts.historyKills }, () => ServerFaultKind.history),
+    ...Array.from({ length: counts.frontendKills }, () => ServerFaultKind.frontend),
+    ...Array.from({ length: counts.temporalWorkerKills }, () => ServerFaultKind.temporalWorker),
+    ...Array.from({ length: counts.postgresRestarts }, () => ServerFaultKind.postgres),
+  ];
+  // A seeded shuffle (Fisher–Yates), so the order of the kinds differs from seed to seed.
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = dice.int(0, i);
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  const slot = (0.8 * loadMs) / Math.max(1, kinds.length);
+  return kinds.map((kind, k) => {
+    const [low, high] = CLUSTER_DOWN_MS[kind];
+    return {
+      atMs: Math.round(0.1 * loadMs + slot * (k + dice.between(0.1, 0.5))),
+      kind,
+      index: kind === ServerFaultKind.history ? dice.int(0, CLUSTER_HISTORY_HOSTS - 1) : 0,
+      downMs: Math.round(dice.between(low, high)),
+    };
+  });
+}
+
+/** History processes of the cluster stack (scripts/cluster-stack.ts). */
+export const CLUSTER_HISTORY_HOSTS = 2;

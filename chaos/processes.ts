@@ -1,6 +1,7 @@
-// The stack's processes, as the chaos run spawns, kills (SIGKILL: `kill -9`) and restarts them:
-// the Temporal dev server on its db file, worker processes and the webhook receiver. Each
-// appends its output to a log file in the run directory, for the evidence of a failure.
+// The processes of a stack, as the chaos runs and `npm run cluster` spawn, kill (SIGKILL: `kill -9`)
+// and restart them: the Temporal dev server or the cluster's services and PostgreSQL, worker
+// processes and webhook receivers. Each appends its output to a log file, for the evidence of a
+// failure. Also the probes their readiness checks share and the environment every child gets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -25,6 +26,19 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(everyMs);
   }
+}
+
+/** Variables a child inherits from the caller: the basics, none of the caller's project settings. */
+const INHERITED = ['PATH', 'HOME', 'USER', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'];
+
+/**
+ * The environment of a child: the basics of the caller's ({@link INHERITED}) and `own`, so a
+ * `TEMPORAL_ADDRESS` or `LOG_LEVEL` in the caller's shell reaches no process of the stack.
+ */
+export function childEnv(own: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return { ...env, ...own };
 }
 
 /** Every child this process started and has not seen exit: killed if the run is interrupted. */
@@ -185,13 +199,16 @@ export class Service {
     await this.exited;
   }
 
-  /** SIGTERM (graceful), then SIGKILL after `graceMs`; not restarted. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * `signal` (SIGTERM: graceful; PostgreSQL takes SIGINT as its fast shutdown), then SIGKILL after
+   * `graceMs`; not restarted.
+   */
+  async stop(graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.supervised = false;
     this.expectingExit = true;
     const child = this.child;
     if (!child) return;
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
@@ -203,7 +220,8 @@ export class Service {
   }
 }
 
-function tcpOpen(port: number): Promise<boolean> {
+/** Something accepts TCP connections on 127.0.0.1:`port`. */
+export function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     socket.once('connect', () => {
@@ -214,14 +232,20 @@ function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
-/** The dev server answers gRPC on `port` (a namespace describe succeeds). */
-export async function temporalAnswers(port: number): Promise<boolean> {
+/**
+ * Temporal answers gRPC on 127.0.0.1:`port`: a describe of `namespace` succeeds (on a cluster's
+ * frontend, `temporal-system` answers once history and matching do).
+ */
+export async function temporalAnswers(
+  port: number,
+  { namespace = 'default', deadlineMs = 2000 } = {},
+): Promise<boolean> {
   if (!(await tcpOpen(port))) return false;
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 2000 });
-    await connection.withDeadline(Date.now() + 2000, () =>
-      connection!.workflowService.describeNamespace({ namespace: 'default' }),
+    await connection.withDeadline(Date.now() + deadlineMs, () =>
+      connection!.workflowService.describeNamespace({ namespace }),
     );
     return true;
   } catch (error) {

@@ -27,17 +27,77 @@ export function passed(report: ChaosReport): boolean {
 
 /** The command line that replays `options`. */
 export function replayCommand(options: ChaosOptions): string {
+  const faults = options.clusterFaults;
   return [
     'npm run chaos --',
+    ...(options.cluster ? ['--cluster'] : []),
     `--seed ${options.seed}`,
     `--orders ${options.orders}`,
     `--workers ${options.workers}`,
     `--rate ${options.rate}`,
     `--kills ${options.workerKills}`,
-    `--restarts ${options.serverRestarts}`,
+    ...(options.cluster
+      ? [
+          `--history-kills ${faults.historyKills}`,
+          `--frontend-kills ${faults.frontendKills}`,
+          `--temporal-worker-kills ${faults.temporalWorkerKills}`,
+          `--postgres-restarts ${faults.postgresRestarts}`,
+          ...(options.fromSource ? ['--from-source'] : []),
+        ]
+      : [`--restarts ${options.serverRestarts}`]),
     `--drain-seconds ${options.drainSeconds}`,
     ...(options.adversarial ? ['--adversarial'] : []),
   ].join(' ');
+}
+
+/** The disruption table's row of each kind, in this order (a kind the run did not have is left out). */
+const DISRUPTION_ROWS: { kind: Disruption['kind']; label: string; detail: 'took' | 'down' }[] = [
+  { kind: 'worker', label: 'worker `kill -9` + restart', detail: 'took' },
+  { kind: 'dev_server', label: 'dev server `kill -9` + restart on its db file', detail: 'down' },
+  { kind: 'history', label: 'history host `kill -9` + restart', detail: 'down' },
+  { kind: 'frontend', label: 'frontend `kill -9` + restart', detail: 'down' },
+  { kind: 'temporal_worker', label: 'Temporal worker service `kill -9` + restart', detail: 'down' },
+  { kind: 'postgres', label: 'PostgreSQL stop (fast shutdown) + start', detail: 'down' },
+];
+
+/** The kinds of disruption a run of `options` has: its worker kills and its server faults. */
+function disruptionKinds(options: ChaosOptions): Disruption['kind'][] {
+  return options.cluster
+    ? ['worker', 'history', 'frontend', 'temporal_worker', 'postgres']
+    : ['worker', 'dev_server'];
+}
+
+/** One row per kind of disruption the run has: the label, how many, how long each took. */
+function disruptionRows(
+  options: ChaosOptions,
+  disruptions: readonly Disruption[],
+): (string | number)[][] {
+  return DISRUPTION_ROWS.filter((r) => disruptionKinds(options).includes(r.kind)).map((r) => {
+    const of = disruptions.filter((d) => d.kind === r.kind);
+    const label =
+      r.kind === 'worker' && options.cluster ? 'billing worker host `kill -9` + restart' : r.label;
+    return [
+      label,
+      of.length,
+      of
+        .map(
+          (d) => `${r.detail === 'down' ? 'down ' : ''}${((d.backAt - d.at) / 1000).toFixed(1)} s`,
+        )
+        .join(', '),
+    ];
+  });
+}
+
+/** The row of the processes that exited when nobody asked (the stack restarted them). */
+function crashRow(crashes: Record<string, number>): (string | number)[] {
+  return [
+    'unexpected process exits (restarted)',
+    Object.values(crashes).reduce((a, b) => a + b, 0),
+    Object.entries(crashes)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name}: ${n}`)
+      .join(', '),
+  ];
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
@@ -89,30 +149,8 @@ export function renderReport(report: ChaosReport): string {
   const chaos = table(
     ['disruption', 'count', 'detail'],
     [
-      [
-        'worker `kill -9` + restart',
-        count(disruptions, (d) => d.what.includes('worker')),
-        disruptions
-          .filter((d) => d.what.includes('worker'))
-          .map((d) => `${((d.backAt - d.at) / 1000).toFixed(1)} s`)
-          .join(', '),
-      ],
-      [
-        'dev server `kill -9` + restart on its db file',
-        count(disruptions, (d) => d.what.includes('dev server')),
-        disruptions
-          .filter((d) => d.what.includes('dev server'))
-          .map((d) => `down ${((d.backAt - d.at) / 1000).toFixed(1)} s`)
-          .join(', '),
-      ],
-      [
-        'unexpected process exits (restarted)',
-        Object.values(report.crashes).reduce((a, b) => a + b, 0),
-        Object.entries(report.crashes)
-          .filter(([, n]) => n > 0)
-          .map(([name, n]) => `${name}: ${n}`)
-          .join(', '),
-      ],
+      ...disruptionRows(options, disruptions),
+      crashRow(report.crashes),
       ['start calls retried (Temporal down)', driver.startRetries, ''],
     ],
   );
@@ -122,9 +160,15 @@ export function renderReport(report: ChaosReport): string {
     Object.entries(check.observations).map(([name, value]) => [name, value]),
   );
   return [
-    `## ${options.adversarial ? 'Adversarial chaos' : 'Chaos'} run: ${ok ? 'PASSED' : 'FAILED'} — seed ${options.seed}`,
+    `## ${runTitle(options)} run: ${ok ? 'PASSED' : 'FAILED'} — seed ${options.seed}`,
     '',
-    `${options.orders} orders, ${options.workers} workers, ${options.rate} orders/s, Stripe clock ×${options.stripeClockSpeed}; ` +
+    ...(options.cluster
+      ? [
+          'On the cluster: PostgreSQL (persistence and visibility), 4 history shards, frontend, matching, 2 history hosts and the worker service as separate processes, 2 receivers behind a round-robin proxy.',
+          '',
+        ]
+      : []),
+    `${options.orders} orders, ${options.workers} ${options.cluster ? 'billing worker hosts' : 'workers'}, ${options.rate} orders/s, Stripe clock ×${options.stripeClockSpeed}; ` +
       `${report.seconds.total.toFixed(0)} s in all (drain ${report.seconds.drain.toFixed(0)} s, check ${report.seconds.check.toFixed(0)} s).`,
     `Replay: \`${replayCommand(options)}\``,
     '',
@@ -142,6 +186,12 @@ export function renderReport(report: ChaosReport): string {
     observations,
     '',
   ].join('\n');
+}
+
+/** The report's heading names the kind of run (and `withChaosResults` reads it back). */
+function runTitle(options: ChaosOptions): string {
+  if (options.cluster) return options.adversarial ? 'Adversarial cluster chaos' : 'Cluster chaos';
+  return options.adversarial ? 'Adversarial chaos' : 'Chaos';
 }
 
 /** The adversarial mix: per attack, the orders, what its steps got, and how the orders ended. */
@@ -219,15 +269,59 @@ export function reportJson(report: ChaosReport): string {
   )}\n`;
 }
 
+/** What {@link reportJson} writes, as {@link clusterRunSummary} reads it back. */
+interface ReportFigures {
+  passed: boolean;
+  replay: string;
+  options: ChaosOptions;
+  seconds: ChaosReport['seconds'];
+  invariants: { name: string; count: number }[];
+  disruptions: Disruption[];
+  crashes: Record<string, number>;
+}
+
+/**
+ * The Cluster page's summary of a cluster run from its JSON results file: the verdict, orders and
+ * time, the faults (each kind's count and down times), the invariant table. Nothing typed by hand.
+ */
+export function clusterRunSummary(jsonFile: string): string {
+  const run = JSON.parse(readFileSync(jsonFile, 'utf8')) as ReportFigures;
+  const { options, seconds } = run;
+  if (!options.cluster) throw new Error(`${jsonFile} is not the results of a --cluster run`);
+  const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
+  return [
+    `Rendered from \`${jsonFile}\` (the figures of \`${jsonFile.replace(/\.json$/, '.md')}\`), written by the run with \`--out\`.`,
+    '',
+    `**${run.passed ? 'PASSED' : 'FAILED'}**: ${options.orders} orders at ${options.rate}/s on ${options.workers} billing worker hosts, seed ${options.seed}; ` +
+      `${minutes(seconds.total)} from a fresh data directory to the end of the check (drain ${seconds.drain.toFixed(0)} s, check ${seconds.check.toFixed(0)} s). ` +
+      `Replay: \`${run.replay}\`.`,
+    '',
+    table(
+      ['fault', 'count', 'detail'],
+      [...disruptionRows(options, run.disruptions), crashRow(run.crashes)],
+    ),
+    '',
+    table(
+      ['invariant', 'count'],
+      run.invariants.map((r) => [r.name, r.count]),
+    ),
+  ].join('\n');
+}
+
 /**
  * `markdown` (docs/chaos.md) with the results file `file` (markdown written by `--out`) between
- * the markers of its kind: `<!-- chaos-adversarial-table:start/end -->` for an adversarial run,
- * else `<!-- chaos-table:start/end -->`. Throws when the page has no such markers.
+ * the markers of its kind: `<!-- chaos-cluster-table:start/end -->` for a cluster run,
+ * `<!-- chaos-adversarial-table:start/end -->` for an adversarial one, else
+ * `<!-- chaos-table:start/end -->`. Throws when the page has no such markers.
  */
 export function withChaosResults(markdown: string, file: string, where = 'docs/chaos.md'): string {
   const results = readFileSync(file, 'utf8').trim();
   const [heading = '', ...rest] = results.split('\n');
-  const marker = heading.includes('Adversarial') ? 'chaos-adversarial-table' : 'chaos-table';
+  const marker = /cluster chaos/i.test(heading)
+    ? 'chaos-cluster-table'
+    : heading.includes('Adversarial')
+      ? 'chaos-adversarial-table'
+      : 'chaos-table';
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
   const from = markdown.indexOf(start);

@@ -5,12 +5,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BACKFILL_SCHEDULE_ID } from '../src/shared/stripe-events.js';
-import { checkRun } from './check.js';
+import { checkRun, listCharges, visibilityGaps } from './check.js';
 import { drive } from './driver.js';
 import type { ChaosOptions } from './options.js';
 import { LEGIT_METHODS, planAdversarial } from './adversarial-plan.js';
 import { planChaos } from './plan.js';
 import { passed, type ChaosReport } from './report.js';
+import { startClusterChaosStack } from './cluster-stack.js';
 import { startChaosStack, type Progress } from './stack.js';
 
 /** Simulated time the final flush moves Stripe's clock per step (its retries back off to 10 h). */
@@ -18,6 +19,8 @@ const FLUSH_STEP_MS = 3_600_000;
 const FLUSH_STEPS = 4 * 24;
 /** How often the drain triggers the backfill Schedule. */
 const BACKFILL_EVERY_MS = 15_000;
+/** How long the check waits for visibility to catch up with persistence. */
+const VISIBILITY_BUDGET_MS = 120_000;
 /** Wall-clock bound of that flush (deliveries go one at a time). */
 const FLUSH_BUDGET_MS = 600_000;
 
@@ -29,7 +32,10 @@ export async function runChaos(
   const started = Date.now();
   const plan = planChaos(options);
   if (options.adversarial) plan.adversarial = planAdversarial(plan.orders, options, plan.loadMs);
-  const stack = await startChaosStack(options, progress);
+  const stack = await (options.cluster ? startClusterChaosStack : startChaosStack)(
+    options,
+    progress,
+  );
   let report: (ChaosReport & { dir: string }) | undefined;
   try {
     for (const rule of plan.apiFaults) stack.sim.faults.add(rule);
@@ -79,6 +85,21 @@ export async function runChaos(
     }
     await backfill.pause('chaos run: checking');
 
+    // Visibility is written behind each shard's queue: wait (bounded) until it lists every order's
+    // current run as persistence has it; what still disagrees then is the checker's to count.
+    const visibilityStarted = Date.now();
+    const startedOrders = plan.orders.map((o) => o.orderId).filter((id) => driver.started.has(id));
+    for (;;) {
+      const gaps = await visibilityGaps(
+        stack.client,
+        startedOrders,
+        await listCharges(stack.client),
+      );
+      if (gaps.length === 0 || Date.now() - visibilityStarted > VISIBILITY_BUDGET_MS) break;
+      progress(`visibility: ${gaps.length} charge(s) not listed as persistence has them yet`);
+      await delay(2000);
+    }
+
     progress('checking');
     const checkStarted = Date.now();
     const check = await checkRun({
@@ -109,9 +130,7 @@ export async function runChaos(
       check,
       driver,
       disruptions: stack.disruptions,
-      crashes: Object.fromEntries(
-        [stack.devServer, stack.receiver, ...stack.workers].map((s) => [s.name, s.crashes]),
-      ),
+      crashes: Object.fromEntries(stack.services.map((s) => [s.name, s.crashes])),
       seconds: {
         total: (Date.now() - started) / 1000,
         drain: drainSeconds,

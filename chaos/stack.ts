@@ -1,7 +1,8 @@
 // The real stack of a chaos run: a Temporal dev server on a db file, worker processes and the
 // webhook receiver as child processes, the Stripe simulator in-process delivering webhooks
 // through the wire tap, and the app's Temporal client. Also the two disruptions: `kill -9` of
-// a worker, and a kill and restart of the dev server on the same port and file.
+// a worker, and a kill and restart of the dev server on the same port and file. The cluster's
+// stack (`--cluster`) is chaos/cluster-stack.ts, assembled by the same `assembleStack`.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +19,9 @@ import { billingSearchAttributes } from '../src/shared/search-attributes.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { ensureBackfillSchedule } from '../src/webhooks/backfill.js';
 import type { ChaosOptions } from './options.js';
-import { PROCESSING_DELAY_SIM_MS } from './plan.js';
+import { PROCESSING_DELAY_SIM_MS, ServerFaultKind, type PlannedServerFault } from './plan.js';
 import { freePort } from '../test/helpers/ports.js';
-import { httpOk, Service, temporalAnswers, waitFor } from './processes.js';
+import { childEnv, httpOk, Service, temporalAnswers, waitFor } from './processes.js';
 import { startApiTap, type ApiTap } from './api-tap.js';
 import { startWebhookTap, type WebhookTap } from './tap.js';
 
@@ -44,18 +45,9 @@ const CLI_TYPE: Record<SearchAttributeType, string> = {
   [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 };
 
-/** Project variables a caller's shell might set; the children get only ours. */
-const OWN_VARIABLES =
-  /^(TEMPORAL_|STRIPE_|WEBHOOK_|DUNNING_|NOTIF|OUTBOX_|SMTP_|BACKFILL_|DEMO$|WORKFLOW_BUNDLE)/;
-
-function childEnv(own: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (!OWN_VARIABLES.test(key)) env[key] = value;
-  return { ...env, ...own };
-}
-
 export interface Disruption {
+  /** `worker` (a billing worker host) or the server fault's kind. */
+  kind: 'worker' | ServerFaultKind;
   what: string;
   /** Wall ms when it began and when the process served again. */
   at: number;
@@ -73,17 +65,120 @@ export interface ChaosStack {
   tap: WebhookTap;
   /** The wire between the workers' stripe-node and the simulator. */
   apiTap: ApiTap;
-  devServer: Service;
   workers: Service[];
-  receiver: Service;
+  /** Every process of the stack (the report counts each one's unexpected exits). */
+  services: Service[];
   disruptions: Disruption[];
   /** `kill -9` worker `index`, wait `downMs`, start it again. */
   killWorker(index: number, downMs: number): Promise<void>;
-  /** `kill -9` the dev server, wait `downMs`, start it again on the same port and db file. */
-  restartDevServer(downMs: number): Promise<void>;
-  /** Waits until the dev server and every worker are up (e.g. before draining). */
+  /**
+   * Takes the fault's process down (`kill -9`, or a fast shutdown of PostgreSQL), waits `downMs`
+   * and starts it again; throws for a kind this stack does not have.
+   */
+  disrupt(fault: PlannedServerFault): Promise<void>;
+  /** Waits until every process is up and Temporal answers (e.g. before draining). */
   settle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a stack is made of; {@link assembleStack} adds the client, the kills and the record. */
+export interface StackParts {
+  dir: string;
+  temporalAddress: string;
+  sim: Simulator;
+  tap: WebhookTap;
+  apiTap: ApiTap;
+  workers: Service[];
+  services: Service[];
+  /** Takes the fault's process down for `downMs` and back; the description for the record. */
+  disrupt(fault: PlannedServerFault): Promise<string>;
+  /** Temporal serves again (every service up, the frontend answering). */
+  temporalServes(): Promise<boolean>;
+  /** Stops the Temporal side and whatever else the parts started (after the workers stopped). */
+  close(): Promise<void>;
+}
+
+/** The simulator of a run: seeded, on Stripe's sped-up clock, delivering to `webhookUrl`. */
+export function startChaosSimulator(options: ChaosOptions, webhookUrl: string): Promise<Simulator> {
+  // Stripe's clock runs faster than the wall clock, so its retry schedule (1 min, 5 min, …) and
+  // bank debits fit in the run; everything before `origin` is plain wall time.
+  const origin = Date.now();
+  return startSimulator({
+    seed: options.seed,
+    now: () => origin + (Date.now() - origin) * options.stripeClockSpeed,
+    tickIntervalMs: 250,
+    processingDelayMs: PROCESSING_DELAY_SIM_MS,
+    requestLogLimit: REQUEST_LOG_LIMIT,
+    webhook: { url: webhookUrl, secrets: [WEBHOOK_SECRET] },
+  });
+}
+
+/** The stack from its parts: the app's client, the backfill Schedule, the queued worker kills. */
+export async function assembleStack(parts: StackParts): Promise<ChaosStack> {
+  const { workers } = parts;
+  const connection = await Connection.connect({ address: parts.temporalAddress });
+  const client = new Client({ connection });
+  await ensureBackfillSchedule(client, {
+    taskQueue: TASK_QUEUE,
+    intervalMinutes: BACKFILL_INTERVAL_MINUTES,
+  });
+  const disruptions: Disruption[] = [];
+  const killQueues = new Map<number, Promise<void>>();
+  return {
+    dir: parts.dir,
+    temporalAddress: parts.temporalAddress,
+    client,
+    billing: new BillingClient(client, { taskQueue: TASK_QUEUE }),
+    stripe: createStripeClient({ secretKey: 'sk_test_chaos_driver', apiBase: parts.sim.url }),
+    sim: parts.sim,
+    tap: parts.tap,
+    apiTap: parts.apiTap,
+    workers,
+    services: parts.services,
+    disruptions,
+    killWorker(index, downMs) {
+      const worker = workers[index];
+      if (!worker) throw new Error(`no worker ${index}`);
+      // Kills of one worker queue up: one still coming back is killed once it serves again.
+      const kill = async () => {
+        await waitFor(async () => worker.running, `${worker.name} to run`, {
+          timeoutMs: 120_000,
+        });
+        const at = Date.now();
+        await worker.kill9();
+        await delay(downMs);
+        await worker.startUntilReady();
+        disruptions.push({
+          kind: 'worker',
+          what: `kill -9 ${worker.name}`,
+          at,
+          backAt: Date.now(),
+        });
+      };
+      const next = (killQueues.get(index) ?? Promise.resolve()).then(kill);
+      killQueues.set(index, next);
+      return next;
+    },
+    async disrupt(fault) {
+      const at = Date.now();
+      const what = await parts.disrupt(fault);
+      disruptions.push({ kind: fault.kind, what, at, backAt: Date.now() });
+    },
+    async settle() {
+      await waitFor(() => parts.temporalServes(), 'Temporal', { timeoutMs: 120_000 });
+      await waitFor(async () => workers.every((w) => w.running), 'every worker', {
+        timeoutMs: 120_000,
+      });
+    },
+    async close() {
+      await Promise.allSettled(workers.map((w) => w.stop()));
+      await connection.close();
+      await parts.close();
+      await parts.apiTap.close();
+      await parts.sim.close();
+      await parts.tap.close();
+    },
+  };
 }
 
 export type Progress = (message: string) => void;
@@ -162,17 +257,7 @@ export async function startChaosStack(
     `http://127.0.0.1:${receiverPort}/webhooks/stripe`,
     WEBHOOK_SECRET,
   );
-  // Stripe's clock runs faster than the wall clock, so its retry schedule (1 min, 5 min, …) and
-  // bank debits fit in the run; everything before `origin` is plain wall time.
-  const origin = Date.now();
-  const sim = await startSimulator({
-    seed: options.seed,
-    now: () => origin + (Date.now() - origin) * options.stripeClockSpeed,
-    tickIntervalMs: 250,
-    processingDelayMs: PROCESSING_DELAY_SIM_MS,
-    requestLogLimit: REQUEST_LOG_LIMIT,
-    webhook: { url: tap.url, secrets: [WEBHOOK_SECRET] },
-  });
+  const sim = await startChaosSimulator(options, tap.url);
   const apiTap = await startApiTap(sim.url);
 
   const workers = Array.from(
@@ -201,68 +286,27 @@ export async function startChaosStack(
   progress(`starting the receiver and ${workers.length} worker(s)`);
   await Promise.all([receiver.startUntilReady(), ...workers.map((w) => w.startUntilReady())]);
 
-  const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
-  await ensureBackfillSchedule(client, {
-    taskQueue: TASK_QUEUE,
-    intervalMinutes: BACKFILL_INTERVAL_MINUTES,
-  });
-  const disruptions: Disruption[] = [];
-  const killQueues = new Map<number, Promise<void>>();
-
-  return {
+  return assembleStack({
     dir,
     temporalAddress,
-    client,
-    billing: new BillingClient(client, { taskQueue: TASK_QUEUE }),
-    stripe: createStripeClient({ secretKey: 'sk_test_chaos_driver', apiBase: sim.url }),
     sim,
     tap,
     apiTap,
-    devServer,
     workers,
-    receiver,
-    disruptions,
-    killWorker(index, downMs) {
-      const worker = workers[index];
-      if (!worker) throw new Error(`no worker ${index}`);
-      // Kills of one worker queue up: one still coming back is killed once it serves again.
-      const kill = async () => {
-        await waitFor(async () => worker.running, `${worker.name} to run`, {
-          timeoutMs: 120_000,
-        });
-        const at = Date.now();
-        await worker.kill9();
-        await delay(downMs);
-        await worker.startUntilReady();
-        disruptions.push({ what: `kill -9 ${worker.name}`, at, backAt: Date.now() });
-      };
-      const next = (killQueues.get(index) ?? Promise.resolve()).then(kill);
-      killQueues.set(index, next);
-      return next;
-    },
-    async restartDevServer(downMs) {
-      const at = Date.now();
+    services: [devServer, receiver, ...workers],
+    async disrupt(fault) {
+      if (fault.kind !== ServerFaultKind.devServer)
+        throw new Error(`the dev-server stack has no ${fault.kind} to take down (--cluster has)`);
       await devServer.kill9();
-      await delay(downMs);
+      await delay(fault.downMs);
       await devServer.startUntilReady();
-      disruptions.push({ what: 'kill -9 and restart the dev server', at, backAt: Date.now() });
+      return 'kill -9 and restart the dev server';
     },
-    async settle() {
-      await waitFor(() => temporalAnswers(temporalPort), 'the dev server', { timeoutMs: 120_000 });
-      await waitFor(async () => workers.every((w) => w.running), 'every worker', {
-        timeoutMs: 120_000,
-      });
-    },
+    temporalServes: () => temporalAnswers(temporalPort),
     async close() {
-      await Promise.allSettled(workers.map((w) => w.stop()));
       await receiver.stop();
-      await connection.close();
       await devServer.stop();
-      await apiTap.close();
-      await sim.close();
-      await tap.close();
       await Promise.all([devServer, receiver, ...workers].map((s) => s.closeLog()));
     },
-  };
+  });
 }

@@ -8,12 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { bundleWorkflows } from '../src/embedded/bundle.js';
 import { CACHE_DIR } from '../src/embedded/servers.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 import { REPO_ROOT } from '../chaos/stack.js';
-import { httpOk, Service, waitFor } from '../chaos/processes.js';
+import {
+  childEnv,
+  httpOk,
+  Service,
+  tcpOpen,
+  temporalAnswers,
+  waitFor,
+} from '../chaos/processes.js';
 import {
   provisionCluster,
   TEMPORAL_SERVER_VERSION,
@@ -63,6 +69,46 @@ export function defaultPorts(frontend = 7233): ClusterPorts {
   };
 }
 
+/** A free port below 32768: Temporal keeps membership ports in a smallint column (cluster_membership). */
+async function lowFreePort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
+/** Free ports for every process of a stack (the tests' and the chaos run's, beside any other). */
+export async function freeClusterPorts(): Promise<ClusterPorts> {
+  const taken = new Set<number>();
+  const p = () => lowFreePort(taken);
+  return {
+    postgres: await p(),
+    frontend: await p(),
+    frontendHttp: await p(),
+    frontendMembership: await p(),
+    matching: await p(),
+    matchingMembership: await p(),
+    history: [
+      { grpc: await p(), membership: await p() },
+      { grpc: await p(), membership: await p() },
+    ],
+    worker: await p(),
+    workerMembership: await p(),
+    webhook: await p(),
+    receivers: [await p(), await p()],
+    simulator: await p(),
+  };
+}
+
 export interface ClusterOptions {
   /** PostgreSQL data, logs, outboxes, the workflow bundle; default <cache>/cluster-<version>. */
   dataDir?: string;
@@ -75,6 +121,13 @@ export interface ClusterOptions {
   /** Extra environment for the billing workers (e.g. NOTIFICATIONS_DATABASE_URL). */
   workerEnv?: Record<string, string>;
   simulator?: Omit<SimulatorOptions, 'port' | 'webhook'>;
+  /**
+   * A simulator the caller started (and closes) instead of the stack's own: the chaos run's, whose
+   * webhooks go through its wire tap to {@link ClusterAddresses.webhookUrl}.
+   */
+  sim?: Simulator;
+  /** A workflow bundle the caller built from this tree (WORKFLOW_BUNDLE_PATH of every worker). */
+  workflowBundle?: string;
   /** Start no billing workers, receivers or simulator (the Temporal cluster alone). */
   temporalOnly?: boolean;
   /** PostgreSQL alone (with the temporal role): for the notification store's tests. */
@@ -134,14 +187,6 @@ export function readEnvFile(path: string): Record<string, string> {
   return env;
 }
 
-/** The environment of a child: PATH and HOME-like basics, none of the caller's project variables. */
-function baseEnv(own: Record<string, string>): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'];
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
-  return { ...env, ...own };
-}
-
 function ids(user: string): { uid: number; gid: number } {
   const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
@@ -186,33 +231,9 @@ function preparePostgresDir(dataDir: string): void {
       mustRun('setfacl', ['-m', 'u:postgres:x', dir], `setfacl on ${dir}`);
 }
 
-async function tcpAnswers(port: number): Promise<boolean> {
-  const { createConnection } = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** The frontend serves and knows its system namespace (history and matching answer through it). */
-export async function frontendServes(address: string): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 2000 });
-    await connection.withDeadline(Date.now() + 3000, () =>
-      connection!.workflowService.describeNamespace({ namespace: 'temporal-system' }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof Error) return false;
-    throw error;
-  } finally {
-    await connection?.close();
-  }
+export function frontendServes(port: number): Promise<boolean> {
+  return temporalAnswers(port, { namespace: 'temporal-system', deadlineMs: 3000 });
 }
 
 /**
@@ -313,7 +334,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     name: 'postgres',
     command: pg.command,
     args: pg.args,
-    env: baseEnv({}),
+    env: childEnv({}),
     cwd: dataDir,
     logPath: join(logs, 'postgres.log'),
     ready: (_, signal) =>
@@ -386,7 +407,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     applySchema(manifest, ports.postgres, serverEnv, progress);
 
     // The Temporal services, one process each, sharing the module's config template.
-    const env = baseEnv({
+    const env = childEnv({
       ...serverEnv,
       POSTGRES_SEEDS: '127.0.0.1',
       DB_PORT: String(ports.postgres),
@@ -423,7 +444,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         env: { ...env, ...extra },
         cwd: dataDir,
         logPath: join(logs, `${name}.log`),
-        ready: (_, signal) => waitFor(() => tcpAnswers(port), name, { signal }),
+        ready: (_, signal) => waitFor(() => tcpOpen(port), name, { signal }),
         readyTimeoutMs: 120_000,
       });
     const temporal = [
@@ -447,7 +468,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await Promise.all(rest.map((s) => s.startUntilReady(3)));
     started.push(...rest);
     const address = `127.0.0.1:${ports.frontend}`;
-    await waitFor(() => frontendServes(address), 'the Temporal frontend', { timeoutMs: 120_000 });
+    await waitFor(() => frontendServes(ports.frontend), 'the Temporal frontend', {
+      timeoutMs: 120_000,
+    });
 
     progress(`durable-billing setup --namespace ${namespace}`);
     mustRun(
@@ -461,7 +484,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         namespace,
       ],
       'durable-billing setup',
-      baseEnv({}),
+      childEnv({}),
     );
 
     const addresses: ClusterAddresses = {
@@ -495,20 +518,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const proxy = await startRoundRobinProxy(ports.webhook, () =>
       ports.receivers.filter((_, i) => cluster.receivers[i]?.running === true),
     );
-    const sim = await startSimulator({
-      ...options.simulator,
-      port: ports.simulator,
-      webhook: { url: addresses.webhookUrl, secrets: [webhookSecret] },
-    });
+    const ownSim = options.sim === undefined;
+    const sim =
+      options.sim ??
+      (await startSimulator({
+        ...options.simulator,
+        port: ports.simulator,
+        webhook: { url: addresses.webhookUrl, secrets: [webhookSecret] },
+      }));
     cluster.sim = sim;
+    addresses.simulator = sim.url;
     const compiled = !options.fromSource && existsSync(join(REPO_ROOT, 'dist', 'worker.js'));
     const entry = (ts: string, js: string) =>
       compiled ? [join(REPO_ROOT, 'dist', js)] : ['--import', 'tsx', join(REPO_ROOT, 'src', ts)];
     const bundlePath =
-      compiled && existsSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'))
+      options.workflowBundle ??
+      (compiled && existsSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'))
         ? join(REPO_ROOT, 'dist', 'workflow-bundle.js')
-        : join(dataDir, 'workflow-bundle.js');
-    if (!bundlePath.startsWith(join(REPO_ROOT, 'dist'))) {
+        : join(dataDir, 'workflow-bundle.js'));
+    if (
+      options.workflowBundle === undefined &&
+      bundlePath === join(dataDir, 'workflow-bundle.js')
+    ) {
       progress('bundling workflows');
       writeFileSync(bundlePath, (await bundleWorkflows()).code);
     }
@@ -524,7 +555,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           name: `billing-worker-${i}`,
           command: process.execPath,
           args: ['--enable-source-maps', ...entry('worker.ts', 'worker.js')],
-          env: baseEnv({
+          env: childEnv({
             ...client,
             STRIPE_API_BASE: sim.url,
             STRIPE_SECRET_KEY: 'sk_test_cluster',
@@ -550,7 +581,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           name: `receiver-${i}`,
           command: process.execPath,
           args: ['--enable-source-maps', ...entry('webhooks/main.ts', 'webhooks/main.js')],
-          env: baseEnv({
+          env: childEnv({
             ...client,
             WEBHOOK_HOST: '127.0.0.1',
             WEBHOOK_PORT: String(port),
@@ -564,7 +595,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         }),
     );
     progress(
-      `billing workers ×${workers.length} (${compiled ? 'node dist/worker.js' : 'tsx src/worker.ts: no dist/ build yet'}), receivers ×${receivers.length}`,
+      `billing workers ×${workers.length} (${compiled ? 'node dist/worker.js' : options.fromSource ? 'tsx src/worker.ts' : 'tsx src/worker.ts: no dist/ build yet'}), receivers ×${receivers.length}`,
     );
     await Promise.all([...workers, ...receivers].map((s) => s.startUntilReady(5)));
     started.push(...workers, ...receivers);
@@ -573,7 +604,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     cluster.stop = async () => {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
       proxy.closeAllConnections();
-      await sim.close();
+      if (ownSim) await sim.close();
       await stopAll();
     };
     return cluster;

@@ -3,7 +3,7 @@
 // counts nothing, one planted violation of each core invariant is counted by its row, and one
 // violation of each adversarial row is counted by that row.
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ApiTapRecord } from '../../chaos/api-tap.js';
 import { checkRun, type CheckedOrder } from '../../chaos/check.js';
@@ -85,7 +85,18 @@ const retryNowAnswer = (answer: unknown): Event => ({
   workflowExecutionUpdateCompletedEventAttributes: { outcome: { success: payloads(answer) } },
 });
 
-function fakeClient(runs: FakeRun[]): Client {
+/**
+ * Temporal as the checker reads it: `list` is visibility, which lists `runs` except the run ids in
+ * `unlisted` (and shows a run of `staleStatus` with that status); `describe` is persistence, the
+ * latest run of an id.
+ */
+function fakeClient(
+  runs: FakeRun[],
+  {
+    unlisted = [],
+    staleStatus = {},
+  }: { unlisted?: string[]; staleStatus?: Record<string, string> } = {},
+): Client {
   const info = (r: FakeRun) =>
     ({
       workflowId: r.workflowId,
@@ -98,9 +109,20 @@ function fakeClient(runs: FakeRun[]): Client {
   return {
     workflow: {
       async *list({ query }: { query: string }) {
-        if (query.includes('chargeCustomer')) for (const r of runs) yield info(r);
+        if (query.includes('chargeCustomer'))
+          for (const r of runs)
+            if (!unlisted.includes(r.runId))
+              yield info({ ...r, status: staleStatus[r.runId] ?? r.status });
       },
-      getHandle: (workflowId: string, runId: string) => ({
+      getHandle: (workflowId: string, runId?: string) => ({
+        describe: async () => {
+          const latest = runs
+            .filter((r) => r.workflowId === workflowId)
+            .sort((a, b) => a.start - b.start)
+            .at(-1);
+          if (!latest) throw new WorkflowNotFoundError('not found', workflowId, undefined);
+          return info(latest);
+        },
         fetchHistory: async () => ({
           events: runs.find((r) => r.workflowId === workflowId && r.runId === runId)?.events,
         }),
@@ -323,6 +345,7 @@ describe('the chaos checker', () => {
 
 /** The rows of the core invariants (DESIGN.md 1–5), as the checker names them. */
 const Row = {
+  unlisted: 'charges whose current run visibility does not list as persistence has it',
   doubleCharges:
     'double charges (orders with > 1 successful charge or > 1 succeeded PaymentIntent)',
   overCaptured: 'orders captured more than their amount (ledger, per order id)',
@@ -344,6 +367,7 @@ async function checkConsistentRun(
     taps: TapRecord[];
     forgedEventIds: string[];
   }) => void = () => {},
+  visibility: Parameters<typeof fakeClient>[1] = {},
 ) {
   const ledger: Ledger = {
     paymentIntents: {
@@ -424,7 +448,7 @@ async function checkConsistentRun(
   const forgedEventIds = ['evt_forged'];
   plant({ ledger, histories, taps, forgedEventIds });
   const result = await checkRun({
-    client: fakeClient([histories.a, histories.b]),
+    client: fakeClient([histories.a, histories.b], visibility),
     sim: fakeSim(ledger, [], events),
     taps,
     apiTaps: [],
@@ -521,6 +545,17 @@ describe('the chaos checker on the core invariants', () => {
     const rows = await checkConsistentRun(plant);
     expect(rows[name]?.count, name).toBe(1);
     expect(rows[name]?.examples, name).toEqual([expect.stringContaining(names)]);
+  });
+
+  it("counts a charge whose current run visibility does not list, and one it lists with a stale status (a shard's visibility behind)", async () => {
+    const rows = await checkConsistentRun(undefined, {
+      unlisted: ['r-a'],
+      staleStatus: { 'r-b': 'RUNNING' },
+    });
+    expect(rows[Row.unlisted]?.examples).toEqual([
+      'charge:a: run r-a (COMPLETED) not listed',
+      'charge:b: run r-b is COMPLETED, listed RUNNING',
+    ]);
   });
 
   it('does not ask the fan-out of a charge that opened as the event was acknowledged (not yet visible)', async () => {

@@ -4,63 +4,24 @@
 // Its own suite (`npm run test:cluster`, VITEST_SUITE=cluster): it builds and starts a real cluster.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { readManifest } from '../../src/embedded/servers.js';
 import pg from 'pg';
+import { tcpOpen } from '../../chaos/processes.js';
 import {
+  freeClusterPorts,
   NOTIFICATIONS_DATABASE,
   startCluster,
   type Cluster,
-  type ClusterPorts,
 } from '../../scripts/cluster-stack.js';
 import { NOTIFICATIONS_TABLE } from '../../src/notifications/index.js';
 
 let cluster: Cluster | undefined;
 let dataDir: string;
 const namespace = 'billing-cluster-test';
-
-/** A free port below 32768: Temporal keeps membership ports in a smallint column (cluster_membership). */
-async function lowFreePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (taken.has(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
-async function freePorts(): Promise<ClusterPorts> {
-  const taken = new Set<number>();
-  const p = () => lowFreePort(taken);
-  return {
-    postgres: await p(),
-    frontend: await p(),
-    frontendHttp: await p(),
-    frontendMembership: await p(),
-    matching: await p(),
-    matchingMembership: await p(),
-    history: [
-      { grpc: await p(), membership: await p() },
-      { grpc: await p(), membership: await p() },
-    ],
-    worker: await p(),
-    workerMembership: await p(),
-    webhook: await p(),
-    receivers: [await p(), await p()],
-    simulator: await p(),
-  };
-}
 
 /** The Temporal CLI (the provisioned dev-server binary is the full `temporal` CLI). */
 function temporalCli(
@@ -79,21 +40,15 @@ function temporalCli(
   });
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'durable-billing-cluster-'));
   // From source: the test proves this tree, whatever dist/ build is lying around.
-  cluster = await startCluster({ dataDir, ports: await freePorts(), namespace, fromSource: true });
+  cluster = await startCluster({
+    dataDir,
+    ports: await freeClusterPorts(),
+    namespace,
+    fromSource: true,
+  });
 });
 
 afterAll(async () => {
@@ -255,9 +210,7 @@ describe('the cluster (npm run cluster)', () => {
       ...c.ports.receivers,
       c.ports.simulator,
     ];
-    const open = await Promise.all(
-      ports.map(async (port) => [port, await portOpen(port)] as const),
-    );
+    const open = await Promise.all(ports.map(async (port) => [port, await tcpOpen(port)] as const));
     expect(open.filter(([, isOpen]) => isOpen)).toEqual([]);
     expect(
       [c.postgres, ...c.temporal, ...c.workers, ...c.receivers].filter((s) => s.running),
