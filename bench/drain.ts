@@ -1,106 +1,68 @@
-// Figure: how long a billing worker takes to drain on SIGTERM with many workflows in its cache.
-// A dev server of its own, the simulator, and one worker process (`tsx src/worker.ts`, as
-// `npm run worker` runs it) with a cache large enough to hold every charge; N charges are started
-// with a soft decline so each sleeps in dunning (cached, nothing in flight); then SIGTERM, and the
-// time until the process exits. `npx tsx bench/drain.ts [--charges 5000]`.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+// Figure 8, drain: how long a billing worker takes to stop on SIGTERM with thousands of workflows
+// in its cache. One worker process (`src/worker.ts`, configured by env as `npm run worker` runs
+// it) with a cache larger than the run; `charges` charges are declined once and sleep in dunning
+// (each cached, nothing in flight); then SIGTERM, and the seconds until the process exits, against
+// the shutdown grace a deployment gives it (Kubernetes: 30 s by default; the issue's bar: 10 s).
 import { BillingClient } from '../src/client/index.js';
-import { createStripeClient } from '../src/activities/stripe-client.js';
-import { createLocalTemporal } from '../src/embedded/dev-server.js';
-import { devServerExecutable } from '../src/embedded/servers.js';
-import { billingSearchAttributes } from '../src/shared/search-attributes.js';
-import { startSimulator } from '../src/simulator/index.js';
+import { rampTo, rssBytes, settledRss, startWorkerProcess, stopWorkerProcess } from './idle.js';
+import { progress } from './measure.js';
+import type { BenchStack } from './stack.js';
 
-const { values } = parseArgs({
-  options: { charges: { type: 'string', default: '5000' } },
-  strict: true,
-});
-const charges = Number(values.charges);
-const repo = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'durable-billing-drain-'));
-const log = (line: string) => process.stderr.write(`[drain] ${line}\n`);
-
-const [env, sim] = await Promise.all([
-  createLocalTemporal({
-    server: {
-      executable: devServerExecutable(),
-      dbFilename: join(dir, 'temporal.db'),
-      searchAttributes: [...billingSearchAttributes],
-      extraArgs: ['--sqlite-pragma', 'journal_mode=wal'],
-    },
-  }),
-  startSimulator({ port: 0, searchLagMs: 0 }),
-]);
-const stripe = createStripeClient({ secretKey: 'sk_test_drain', apiBase: sim.url });
-const customer = await stripe.customers.create({ email: 'drain@example.com' });
-const worker = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'worker.ts')], {
-  cwd: repo,
-  env: {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_TASK_QUEUE: 'billing',
-    STRIPE_API_BASE: sim.url,
-    STRIPE_SECRET_KEY: 'sk_test_drain',
-    OUTBOX_PATH: join(dir, 'outbox.jsonl'),
-    WORKER_MAX_CACHED_WORKFLOWS: String(charges + 1000),
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const exited = new Promise<number | null>((resolve) =>
-  worker.once('exit', (code) => resolve(code)),
-);
-
-const billing = new BillingClient(env.client, { taskQueue: 'billing' });
-const run = Date.now().toString(36);
-const started = Date.now();
-for (let i = 0; i < charges; i += 100)
-  await Promise.all(
-    Array.from({ length: Math.min(100, charges - i) }, (_, j) =>
-      billing.startCharge({
-        orderId: `drain-${run}-${i + j}`,
-        customerId: customer.id,
-        amount: 1000,
-        currency: 'usd',
-        paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
-        dunning: { retryDelaysDays: [30] },
-      }),
-    ),
-  );
-log(
-  `${charges} charges started in ${((Date.now() - started) / 1000).toFixed(0)} s; waiting until all sleep`,
-);
-// Every charge sleeping in dunning: the worker holds each in its cache, nothing in flight.
-for (;;) {
-  const { count } = await env.client.workflow.count(
-    `WorkflowType = 'chargeCustomer' AND BillingStatus = 'dunning'`,
-  );
-  if (count >= charges) break;
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+export interface DrainSizes {
+  /** Sleeping charges the worker holds in its cache when it is told to stop. */
+  charges: number;
+  /** Charges started but not yet asleep, at most (as the idle figure's ramp). */
+  inFlight: number;
+  /** The shutdown grace the drain is measured against, ms. */
+  graceMs: number;
 }
-// The first-failure notices (an activity each) finish shortly after the state is set.
-await new Promise((resolve) => setTimeout(resolve, 15_000));
-const settled = (Date.now() - started) / 1000;
-const rss = Number(
-  readFileSync(`/proc/${worker.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0,
-);
-log(
-  `all sleeping after ${settled.toFixed(0)} s; worker RSS ${(rss / 1024).toFixed(0)} MiB; SIGTERM`,
-);
-const term = performance.now();
-worker.kill('SIGTERM');
-const code = await exited;
-const drainSeconds = (performance.now() - term) / 1000;
-process.stdout.write(
-  `${JSON.stringify({ charges, settledSeconds: Math.round(settled), workerRssMiB: Math.round(rss / 1024), drainSeconds: Math.round(drainSeconds * 10) / 10, exitCode: code }, null, 2)}\n`,
-);
-await sim.close();
-await env.teardown();
-rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+
+export interface DrainResult {
+  sizes: DrainSizes;
+  /** The worker's WORKER_MAX_CACHED_WORKFLOWS: above `charges`, so every one stays cached. */
+  maxCachedWorkflows: number;
+  /** Seconds from the first start to every charge asleep. */
+  rampSeconds: number;
+  workerRssBytes: number;
+  /** SIGTERM → exit. */
+  drainSeconds: number;
+  /** The worker's exit code (null: it had to be killed after 3× the grace). */
+  exitCode: number | null;
+}
+
+const TASK_QUEUE = 'bench-drain';
+
+export async function benchDrain(
+  stack: BenchStack,
+  sizes: DrainSizes,
+  runId: string,
+): Promise<DrainResult> {
+  const cache = sizes.charges + 1000;
+  progress(`drain: a worker process on ${TASK_QUEUE} (cache ${cache}), ${sizes.charges} charges`);
+  const child = await startWorkerProcess(stack, cache, TASK_QUEUE);
+  const billing = new BillingClient(stack.client, { taskQueue: TASK_QUEUE });
+  let stopped: { seconds: number; exitCode: number | null } | undefined;
+  try {
+    const t0 = performance.now();
+    await rampTo(stack, billing, runId, 0, sizes.charges, sizes.inFlight);
+    const rampSeconds = (performance.now() - t0) / 1000;
+    // Settled RSS: the first-failure notices (an activity each) have finished by then.
+    await settledRss(child.pid!, { settleSamples: 5, settleTolerance: 0.01 });
+    const workerRssBytes = rssBytes(child.pid!);
+    progress(
+      `drain: ${sizes.charges} asleep after ${rampSeconds.toFixed(0)} s, RSS ${(workerRssBytes / 2 ** 20).toFixed(0)} MiB; SIGTERM`,
+    );
+    stopped = await stopWorkerProcess(child, 3 * sizes.graceMs);
+    progress(`drain: exited ${String(stopped.exitCode)} in ${stopped.seconds.toFixed(1)} s`);
+    return {
+      sizes,
+      maxCachedWorkflows: cache,
+      rampSeconds,
+      workerRssBytes,
+      drainSeconds: stopped.seconds,
+      exitCode: stopped.exitCode,
+    };
+  } finally {
+    if (!stopped) await stopWorkerProcess(child, 1000);
+  }
+}

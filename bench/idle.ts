@@ -64,20 +64,24 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** `npm run worker`'s entry as its own process, configured by environment only. */
-async function startWorkerProcess(stack: BenchStack, cache: number): Promise<ChildProcess> {
+/** `npm run worker`'s entry as its own process on `taskQueue`, configured by environment only. */
+export async function startWorkerProcess(
+  stack: BenchStack,
+  cache: number,
+  taskQueue = TASK_QUEUE,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: REPO,
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: stack.address,
       TEMPORAL_NAMESPACE: stack.namespace,
-      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      TEMPORAL_TASK_QUEUE: taskQueue,
       STRIPE_API_BASE: stack.sim.url,
       STRIPE_SECRET_KEY: '',
       WORKFLOW_BUNDLE_PATH: stack.bundlePath,
       NOTIFIER: 'outbox',
-      OUTBOX_PATH: join(stack.dir, 'idle-outbox.jsonl'),
+      OUTBOX_PATH: join(stack.dir, `${taskQueue}-outbox.jsonl`),
       DUNNING_POLICY: '',
       WORKER_MAX_CACHED_WORKFLOWS: String(cache),
     },
@@ -105,7 +109,7 @@ async function startWorkerProcess(stack: BenchStack, cache: number): Promise<Chi
           throw new Error(`the worker process exited (${exited}) before polling`);
         const { pollers } = await stack.client.workflowService.describeTaskQueue({
           namespace: stack.namespace,
-          taskQueue: { name: TASK_QUEUE },
+          taskQueue: { name: taskQueue },
           taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         });
         return pollers && pollers.length > 0 ? true : undefined;
@@ -122,22 +126,35 @@ async function startWorkerProcess(stack: BenchStack, cache: number): Promise<Chi
   return child;
 }
 
-/** SIGTERM (the worker drains), then SIGKILL if it has not exited within the grace period. */
-async function stopWorkerProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/**
+ * SIGTERM (the worker drains), then SIGKILL if it has not exited within the grace period.
+ * Resolves with the seconds from SIGTERM to exit and the exit code (null when it was killed).
+ */
+export async function stopWorkerProcess(
+  child: ChildProcess,
+  graceMs: number,
+): Promise<{ seconds: number; exitCode: number | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return { seconds: 0, exitCode: child.exitCode };
   const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+  const t0 = performance.now();
   child.kill('SIGTERM');
   const timer = new Promise<boolean>((resolve) =>
     setTimeout(() => resolve(false), graceMs).unref(),
   );
-  if (await Promise.race([exited, timer])) return;
-  progress(`idle: the worker process did not exit ${graceMs} ms after SIGTERM; killing it`);
+  if (await Promise.race([exited, timer]))
+    return { seconds: (performance.now() - t0) / 1000, exitCode: child.exitCode };
+  progress(`the worker process did not exit ${graceMs} ms after SIGTERM; killing it`);
   child.kill('SIGKILL');
   await exited;
+  return { seconds: (performance.now() - t0) / 1000, exitCode: null };
 }
 
 /** Samples RSS once a second until it moved less than the tolerance over the last samples. */
-async function settledRss(pid: number, sizes: IdleSizes): Promise<number> {
+export async function settledRss(
+  pid: number,
+  sizes: Pick<IdleSizes, 'settleSamples' | 'settleTolerance'>,
+): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < 60; i++) {
     samples.push(rssBytes(pid));
@@ -152,9 +169,9 @@ async function settledRss(pid: number, sizes: IdleSizes): Promise<number> {
   return samples.at(-1)!;
 }
 
-/** Charges of this run asleep in dunning (visibility). */
-async function countAsleep(stack: BenchStack): Promise<number> {
-  const query = `TaskQueue = '${TASK_QUEUE}' AND BillingStatus = 'dunning'`;
+/** Charges on `taskQueue` asleep in dunning (visibility). */
+async function countAsleep(stack: BenchStack, taskQueue: string): Promise<number> {
+  const query = `TaskQueue = '${taskQueue}' AND BillingStatus = 'dunning'`;
   return (await stack.client.workflow.count(query)).count;
 }
 
@@ -162,7 +179,7 @@ async function countAsleep(stack: BenchStack): Promise<number> {
  * Starts charges `from`…`target − 1`, keeping at most `inFlight` started but not yet asleep
  * (by visibility, read at most every 250 ms), and resolves once all `target` are asleep.
  */
-async function rampTo(
+export async function rampTo(
   stack: BenchStack,
   billing: BillingClient,
   runId: string,
@@ -170,8 +187,9 @@ async function rampTo(
   target: number,
   inFlight: number,
 ): Promise<void> {
+  const taskQueue = billing.taskQueue;
   let started = from;
-  let asleep = await countAsleep(stack);
+  let asleep = await countAsleep(stack, taskQueue);
   let lastReport = Date.now();
   while (asleep < target) {
     const room = Math.min(inFlight - (started - asleep), target - started);
@@ -179,7 +197,7 @@ async function rampTo(
       await Promise.all(
         Array.from({ length: room }, (_, k) =>
           billing.startCharge({
-            orderId: `${runId}-idle-${started + k}`,
+            orderId: `${runId}-${taskQueue}-${started + k}`,
             customerId: stack.customerId,
             amount: 990,
             currency: 'usd',
@@ -191,10 +209,10 @@ async function rampTo(
     } else {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    asleep = await countAsleep(stack);
+    asleep = await countAsleep(stack, taskQueue);
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
-      progress(`idle: ${started}/${target} started, ${asleep} asleep in dunning`);
+      progress(`${taskQueue}: ${started}/${target} started, ${asleep} asleep in dunning`);
     }
   }
 }

@@ -23,6 +23,7 @@ import { billingSearchAttributes } from '../src/shared/search-attributes.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { createStripeWebhookHandler } from '../src/webhooks/handler.js';
 import { DEFAULT_BODY_LIMIT_BYTES, startWebhookServer } from '../src/webhooks/index.js';
+import { BENCH_TASK_QUEUE, type BenchStack } from './stack.js';
 
 export interface MerchantStreamOptions {
   events: number;
@@ -151,6 +152,17 @@ export async function sendMerchantStream(
     },
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
+}
+
+/** The stream as a figure of `npm run bench`: the bench stack's receiver, with its worker running. */
+export async function benchMerchantStream(
+  stack: BenchStack,
+  options: MerchantStreamOptions,
+): Promise<MerchantStreamResult> {
+  const worker = await stack.createWorker(BENCH_TASK_QUEUE);
+  return worker.runUntil(() =>
+    sendMerchantStream(stack.receiver.webhookUrl, stack.webhookSecret, options),
+  );
 }
 
 /** The stream against a stack of its own: dev server, a billing worker, the receiver. */

@@ -1,6 +1,8 @@
 // What the bench runs and how big: the full sizes (about ten minutes on two cores), `--quick`
 // (the smoke test's seconds), and overrides by flag (`--idle 500,5000`) or env (`BENCH_IDLE`).
 import type { ChargeSizes } from './charge.js';
+import type { DrainSizes } from './drain.js';
+import type { MerchantStreamOptions } from './merchant-stream.js';
 import type { HistorySizes } from './history.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config.js';
 import type { IdleSizes } from './idle.js';
@@ -15,6 +17,8 @@ export const FIGURES = [
   'idle',
   'travel',
   'refunds',
+  'stream',
+  'drain',
   'requests',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
@@ -28,6 +32,13 @@ export interface BenchOptions {
   idle: IdleSizes;
   requests: RequestSizes;
   refunds: RefundSizes;
+  stream: MerchantStreamOptions;
+  drain: DrainSizes;
+  /**
+   * Also run the ingest, charge and stream figures on a Temporal cluster (`npm run cluster`'s
+   * shape, Temporal alone, from a fresh data directory), side by side with the dev server.
+   */
+  cluster: boolean;
   /** Where the JSON and the markdown go. */
   out: string;
   markdown: string;
@@ -36,7 +47,7 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> = {
+export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet' | 'cluster'> = {
   mode: 'full',
   figures: [...FIGURES],
   ingest: { targets: 20, events: 1500, concurrency: 32, rounds: 4 },
@@ -53,6 +64,9 @@ export const FULL: Omit<BenchOptions, 'out' | 'markdown' | 'render' | 'quiet'> =
   },
   requests: { intents: 10_000, charges: 5, seedConcurrency: 8 },
   refunds: { refunds: 30 },
+  // Issue 15: 100 events/s of a merchant's mix for 5 minutes.
+  stream: { events: 30_000, rate: 100, unhandledShare: 0.7 },
+  drain: { charges: 5000, inFlight: 200, graceMs: 10_000 },
 };
 
 export const QUICK: typeof FULL = {
@@ -73,6 +87,8 @@ export const QUICK: typeof FULL = {
   // The full 10,000 intents: the smoke test asserts the count per create is the same with them.
   requests: { intents: 10_000, charges: 2, seedConcurrency: 8 },
   refunds: { refunds: 2 },
+  stream: { events: 60, rate: 30, unhandledShare: 0.7 },
+  drain: { charges: 10, inFlight: 10, graceMs: 10_000 },
 };
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join(',')}] [size flags]
@@ -86,6 +102,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join('
   --idle S,L              sleeping charges at the two points (full: ${FULL.idle.small},${FULL.idle.large})
   --idle-cache N          the idle worker's WORKER_MAX_CACHED_WORKFLOWS (full: ${FULL.idle.cache})
   --requests-intents N    intents on the busy customer of the requests figure (full: ${FULL.requests.intents})
+  --stream-events N       events of the merchant stream, at ${FULL.stream.rate}/s (full: ${FULL.stream.events})
+  --drain-charges N       cached sleeping charges when the drain's worker gets SIGTERM (full: ${FULL.drain.charges})
+  --cluster               also run ingest, charge and stream on a fresh Temporal cluster (PostgreSQL, 4 shards)
   --out PATH              results JSON (default bench/results.json)
   --markdown PATH         table (default docs/performance.md)
   --render                only redraw the markdown from the JSON
@@ -113,7 +132,7 @@ export function parseOptions(
     if (!name.startsWith('BENCH_') || value === undefined || value === '') continue;
     flags.set(name.slice('BENCH_'.length).toLowerCase().replaceAll('_', '-'), value);
   }
-  const booleans = new Set(['quick', 'render', 'quiet', 'help']);
+  const booleans = new Set(['quick', 'render', 'quiet', 'help', 'cluster']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
@@ -134,6 +153,7 @@ export function parseOptions(
     markdown: flags.get('markdown') ?? 'docs/performance.md',
     render: on('render'),
     quiet: on('quiet'),
+    cluster: on('cluster'),
   };
   const known = new Set([
     ...booleans,
@@ -146,6 +166,8 @@ export function parseOptions(
     'idle',
     'idle-cache',
     'requests-intents',
+    'stream-events',
+    'drain-charges',
     'out',
     'markdown',
   ]);
@@ -187,6 +209,12 @@ export function parseOptions(
         break;
       case 'requests-intents':
         options.requests.intents = positiveInt(name, value);
+        break;
+      case 'stream-events':
+        options.stream.events = positiveInt(name, value);
+        break;
+      case 'drain-charges':
+        options.drain.charges = positiveInt(name, value);
         break;
       default:
         if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);

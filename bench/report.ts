@@ -1,6 +1,9 @@
 // The bench's results: the JSON written to bench/results.json, the figure rows derived from it
 // (ours, baseline, ratio, goal, met) and the markdown table in docs/performance.md.
+import { readFileSync } from 'node:fs';
 import type { ChargeLevel } from './charge.js';
+import type { DrainResult } from './drain.js';
+import type { MerchantStreamResult } from './merchant-stream.js';
 import type { HistoryResult } from './history.js';
 import type { IdleResult } from './idle.js';
 import type { IngestResult } from './ingest.js';
@@ -11,9 +14,26 @@ import type { TimeTravelResult } from './time-travel.js';
 
 /**
  * 3: `requests` (Stripe requests per create), `roundRatios` on ingest and each charge level,
- * `loadAverage`.
+ * `loadAverage`. 4: `sections` (when and under what load each figure ran: a partial run merges
+ * into the file), `stream`, `drain`, `cluster`.
  */
-export const RESULTS_SCHEMA_VERSION = 3;
+export const RESULTS_SCHEMA_VERSION = 4;
+
+/** When one figure ran, for how long, and the machine's load averages at its start and end. */
+export interface SectionRun {
+  measuredAt: string;
+  mode: 'full' | 'quick';
+  durationSeconds: number;
+  loadAverage: { start: number[]; end: number[] };
+}
+
+/** The figures measured again on a Temporal cluster (`--cluster`). */
+export interface ClusterFigures {
+  server: { address: string; historyShards: number; services: number };
+  ingest?: IngestResult;
+  charges?: ChargeLevel[];
+  stream?: MerchantStreamResult;
+}
 
 export interface BenchResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
@@ -34,6 +54,14 @@ export interface BenchResults {
   requests?: RequestsResult;
   /** Refund latency and history events (issue 14). */
   refunds?: RefundsResult;
+  /** A merchant's webhook stream: 503s and ack latency (issue 15). */
+  stream?: MerchantStreamResult;
+  /** SIGTERM → exit of a worker holding thousands of cached charges (issue 15). */
+  drain?: DrainResult;
+  /** Ingest, charge and stream on the cluster, beside the dev server's (issue 15). */
+  cluster?: ClusterFigures;
+  /** Per figure key (`charge`, `cluster.charge`, …): when it was measured. */
+  sections: Record<string, SectionRun>;
   /** One row per figure, as in the table. */
   rows: FigureRow[];
 }
@@ -68,8 +96,35 @@ export function chargeThroughputGoal(concurrency: number): number {
 
 const MiB = 2 ** 20;
 
-/** The table's rows from whichever figures ran. */
-export function buildRows(results: Omit<BenchResults, 'rows'>): FigureRow[] {
+/** Figures that have rows (the cluster's are built by the same code). */
+type RowSources = Pick<
+  BenchResults,
+  | 'ingest'
+  | 'charges'
+  | 'history'
+  | 'idle'
+  | 'timeTravel'
+  | 'requests'
+  | 'refunds'
+  | 'stream'
+  | 'drain'
+>;
+
+/** The table's rows from whichever figures ran; the cluster's with ids `cluster.<id>`. */
+export function buildRows(results: RowSources & Pick<BenchResults, 'cluster'>): FigureRow[] {
+  const rows = figureRows(results);
+  if (results.cluster)
+    rows.push(
+      ...figureRows(results.cluster).map((row) => ({
+        ...row,
+        id: `cluster.${row.id}`,
+        figure: `${row.figure}, on the cluster`,
+      })),
+    );
+  return rows;
+}
+
+function figureRows(results: RowSources): FigureRow[] {
   const rows: FigureRow[] = [];
   const { ingest, charges, history, idle, timeTravel, requests } = results;
   if (ingest) {
@@ -247,6 +302,47 @@ export function buildRows(results: Omit<BenchResults, 'rows'>): FigureRow[] {
       },
     );
   }
+  if (results.stream) {
+    const st = results.stream;
+    rows.push(
+      {
+        id: 'stream.503',
+        figure: `Merchant stream: answers of 503 (${st.events.toLocaleString('en-US')} events at ${st.rate}/s, ${Math.round(st.unhandledShare * 100)} % of types no workflow handles)`,
+        unit: 'answers',
+        ours: st.answers503,
+        baseline: st.events,
+        baselineLabel: 'events sent',
+        ratio: st.answers503 / st.events,
+        goal: '0',
+        met: st.answers503 === 0 && (st.answers.error ?? 0) === 0,
+      },
+      {
+        id: 'stream.p99',
+        figure: 'Merchant stream: ack latency p99',
+        unit: 'ms',
+        ours: st.ackMs.p99,
+        baseline: st.ackMs.p50,
+        baselineLabel: 'ack p50',
+        ratio: st.ackMs.p99 / st.ackMs.p50,
+        goal: '',
+        met: null,
+      },
+    );
+  }
+  if (results.drain) {
+    const d = results.drain;
+    rows.push({
+      id: 'drain.seconds',
+      figure: `Worker drain: SIGTERM → exit with ${d.sizes.charges.toLocaleString('en-US')} cached sleeping charges`,
+      unit: 's',
+      ours: d.drainSeconds,
+      baseline: d.sizes.graceMs / 1000,
+      baselineLabel: 'shutdown grace, s',
+      ratio: d.drainSeconds / (d.sizes.graceMs / 1000),
+      goal: 'within the grace, exit 0',
+      met: d.drainSeconds <= d.sizes.graceMs / 1000 && d.exitCode === 0,
+    });
+  }
   if (requests) {
     const { empty, busy } = requests;
     const per = (
@@ -283,10 +379,115 @@ function show(value: number | null, unit = ''): string {
 
 function showRatio(row: FigureRow): string {
   if (row.ratio === null) return '—';
+  if (row.ratio === 0) return '0×';
   // Tiny ratios (time travel) read better as "1 : N".
   return row.ratio < 0.01
     ? `1 : ${Math.round(1 / row.ratio).toLocaleString('en-US')}`
     : `${round(row.ratio)}×`;
+}
+
+/** The figures' fields of BenchResults, by their section key. */
+const SECTION_FIELDS = {
+  ingest: 'ingest',
+  charge: 'charges',
+  history: 'history',
+  idle: 'idle',
+  travel: 'timeTravel',
+  requests: 'requests',
+  refunds: 'refunds',
+  stream: 'stream',
+  drain: 'drain',
+} as const satisfies Record<string, keyof BenchResults>;
+
+/**
+ * `fresh` over `previous`: every figure `fresh` measured replaces the old one (with its section
+ * run), the others stay as they were measured; the rows are rebuilt from the result.
+ */
+export function mergeResults(previous: BenchResults, fresh: BenchResults): BenchResults {
+  const merged: BenchResults = { ...previous, ...fresh, sections: { ...previous.sections } };
+  for (const field of Object.values(SECTION_FIELDS)) {
+    const value = fresh[field] ?? previous[field];
+    if (value === undefined) delete merged[field];
+    else Object.assign(merged, { [field]: value });
+  }
+  const cluster: ClusterFigures | undefined =
+    previous.cluster || fresh.cluster
+      ? {
+          ...previous.cluster,
+          ...fresh.cluster,
+          server: (fresh.cluster ?? previous.cluster)!.server,
+        }
+      : undefined;
+  if (cluster) {
+    for (const field of ['ingest', 'charges', 'stream'] as const) {
+      const value = fresh.cluster?.[field] ?? previous.cluster?.[field];
+      if (value !== undefined) Object.assign(cluster, { [field]: value });
+    }
+    merged.cluster = cluster;
+  }
+  Object.assign(merged.sections, fresh.sections);
+  merged.rows = buildRows(merged);
+  return merged;
+}
+
+/**
+ * The results in `path`, in the shape this bench renders. A schema 3 file (one run, no
+ * `sections`) is read as one section per figure it holds, all with that run's date and load.
+ */
+export function readResults(path: string): BenchResults {
+  const results = JSON.parse(readFileSync(path, 'utf8')) as Omit<
+    Partial<BenchResults>,
+    'schemaVersion'
+  > & { schemaVersion?: unknown };
+  if (results.schemaVersion === 3) {
+    const run: SectionRun = {
+      measuredAt: results.generatedAt!,
+      mode: results.mode!,
+      durationSeconds: results.durationSeconds!,
+      loadAverage: results.loadAverage!,
+    };
+    const sections = Object.fromEntries(
+      Object.entries(SECTION_FIELDS)
+        .filter(([, field]) => results[field] !== undefined)
+        .map(([key]) => [key, run]),
+    );
+    return { ...(results as BenchResults), schemaVersion: RESULTS_SCHEMA_VERSION, sections };
+  }
+  if (results.schemaVersion !== RESULTS_SCHEMA_VERSION)
+    throw new Error(
+      `${path} has results schema ${String(results.schemaVersion)}, this bench renders ${RESULTS_SCHEMA_VERSION}: run \`npm run bench\` again`,
+    );
+  return results as BenchResults;
+}
+
+/** When each figure ran and the 1-min load average at its start and end (merged runs differ). */
+export function sectionsLine(results: Pick<BenchResults, 'sections'>): string {
+  const parts = Object.entries(results.sections).map(
+    ([key, run]) =>
+      `${key} ${run.measuredAt.slice(0, 16).replace('T', ' ')} UTC (${Math.round(run.durationSeconds)} s, load ${round(run.loadAverage.start[0] ?? 0)} → ${round(run.loadAverage.end[0] ?? 0)}${run.mode === 'quick' ? ', quick' : ''})`,
+  );
+  return `Each figure's run (\`--only\` runs merge into the file): ${parts.join('; ')}.`;
+}
+
+/** The dev server's and the cluster's rows side by side (one row per figure measured on both). */
+export function clusterTable(results: Pick<BenchResults, 'rows' | 'cluster'>): string {
+  const server = results.cluster?.server;
+  const byId = new Map(results.rows.map((r) => [r.id, r]));
+  const pairs = results.rows
+    .filter((r) => r.id.startsWith('cluster.'))
+    .map((c) => [byId.get(c.id.slice('cluster.'.length)), c] as const)
+    .filter((pair): pair is readonly [FigureRow, FigureRow] => pair[0] !== undefined);
+  const cell = (r: FigureRow) =>
+    `${show(r.ours, r.unit)}${r.ratio === null ? '' : ` (${showRatio(r)})`}${r.met === false ? ' **missed**' : ''}`;
+  return [
+    `The same figures on a Temporal cluster (\`npm run bench -- --cluster\`: the server built from \`go.temporal.io/server\` on PostgreSQL, ${server?.services ?? '?'} service processes, ${server?.historyShards ?? '?'} history shards, from a fresh data directory), measured after the dev server's in the same run, with the same worker, simulator and receiver in the bench process. Ratios in brackets, each against its own server's baseline.`,
+    '',
+    '| figure | dev server (SQLite, 1 shard) | cluster (PostgreSQL) | goal |',
+    '|---|---:|---:|---|',
+    ...pairs.map(
+      ([dev, c]) => `| ${dev.figure} | ${cell(dev)} | ${cell(c)} | ${dev.goal || '—'} |`,
+    ),
+  ].join('\n');
 }
 
 /** docs/performance.md: the table plus how to read it. Generated; never edited by hand. */
@@ -298,16 +499,21 @@ export function renderMarkdown(results: BenchResults): string {
   const lines = [
     '<!-- Generated by `npm run bench` from bench/results.json (`npm run bench -- --render` redraws it). Do not edit. -->',
     '',
-    `Measured ${results.generatedAt.slice(0, 10)} with \`npm run bench\`${results.mode === 'quick' ? ' --quick (tiny sizes: a smoke run, not figures)' : ''} on ${results.machine.cpus} CPUs, Node ${results.machine.node}, in ${Math.round(results.durationSeconds)} s${load}. Every baseline is measured in the same run on the same Temporal dev server, so the ratio is the figure; the absolute numbers depend on the machine and whatever else runs on it.`,
+    `Measured ${results.generatedAt.slice(0, 10)} with \`npm run bench\`${results.mode === 'quick' ? ' --quick (tiny sizes: a smoke run, not figures)' : ''} on ${results.machine.cpus} CPUs, Node ${results.machine.node}, in ${Math.round(results.durationSeconds)} s${load}. Every baseline is measured in the same run on the same Temporal server, so the ratio is the figure; the absolute numbers depend on the machine and whatever else runs on it.`,
+    '',
+    sectionsLine(results),
     '',
     '| figure | ours | baseline | ratio | goal | met? |',
     '|---|---:|---:|---:|---|---|',
-    ...results.rows.map(
-      (r) =>
-        `| ${r.figure} | ${show(r.ours, r.unit)} | ${show(r.baseline)} (${r.baselineLabel}) | ${showRatio(r)} | ${r.goal || '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
-    ),
+    ...results.rows
+      .filter((r) => !r.id.startsWith('cluster.'))
+      .map(
+        (r) =>
+          `| ${r.figure} | ${show(r.ours, r.unit)} | ${show(r.baseline)} (${r.baselineLabel}) | ${showRatio(r)} | ${r.goal || '—'} | ${r.met === null ? '—' : r.met ? 'yes' : '**no**'} |`,
+      ),
     '',
   ];
+  if (results.cluster) lines.push(clusterTable(results), '');
   const missed = results.rows.filter((r) => r.met === false).map((r) => r.figure);
   if (missed.length > 0)
     lines.push(
@@ -321,6 +527,13 @@ export function renderMarkdown(results: BenchResults): string {
       ...(ingest ? [`webhook ingest ${spread(ingest.roundRatios)}`] : []),
       ...(charges ?? []).map(
         (l) => `card charges at ${l.concurrency} in flight ${spread(l.roundRatios)}`,
+      ),
+      ...(results.cluster?.ingest
+        ? [`on the cluster, webhook ingest ${spread(results.cluster.ingest.roundRatios)}`]
+        : []),
+      ...(results.cluster?.charges ?? []).map(
+        (l) =>
+          `on the cluster, card charges at ${l.concurrency} in flight ${spread(l.roundRatios)}`,
       ),
     ];
     lines.push(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { createActivities } from '../src/activities/index.js';
@@ -42,7 +42,7 @@ export interface BenchStack {
   client: Client;
   address: string;
   namespace: string;
-  /** The dev server's SQLite file (its -wal file sits next to it). */
+  /** The dev server's SQLite file (its -wal file sits next to it; none on an existing server). */
   dbPath: string;
   /** The bench bundle on disk, for the worker process (WORKFLOW_BUNDLE_PATH). */
   bundlePath: string;
@@ -68,21 +68,41 @@ function fileBytes(path: string): number {
   }
 }
 
-/** Starts everything; `close()` stops it and removes the temp dir. */
-export async function startBenchStack(): Promise<BenchStack> {
+/** A Temporal server the bench did not start (the cluster): its namespace has the search attributes. */
+export interface ExistingTemporal {
+  address: string;
+  namespace: string;
+}
+
+/**
+ * Starts everything (on `existing` instead of a dev server of its own, when given); `close()`
+ * stops it and removes the temp dir.
+ */
+export async function startBenchStack(existing?: ExistingTemporal): Promise<BenchStack> {
   quietRuntime();
   const dir = mkdtempSync(join(tmpdir(), 'durable-billing-bench-'));
   const dbPath = join(dir, 'temporal.db');
-  progress('starting the Temporal dev server and bundling the workflows');
+  progress(
+    existing
+      ? `connecting to Temporal at ${existing.address} and bundling the workflows`
+      : 'starting the Temporal dev server and bundling the workflows',
+  );
   const [env, bundle] = await Promise.all([
-    createLocalTemporal({
-      server: {
-        executable: devServerExecutable(),
-        dbFilename: dbPath,
-        searchAttributes: [...billingSearchAttributes],
-        extraArgs: ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
-      },
-    }),
+    existing
+      ? TestWorkflowEnvironment.createFromExistingServer(existing)
+      : createLocalTemporal({
+          server: {
+            executable: devServerExecutable(),
+            dbFilename: dbPath,
+            searchAttributes: [...billingSearchAttributes],
+            extraArgs: [
+              '--sqlite-pragma',
+              'journal_mode=wal',
+              '--sqlite-pragma',
+              'synchronous=normal',
+            ],
+          },
+        }),
     bundleWorkflows(BENCH_WORKFLOWS_PATH),
   ]);
   const bundlePath = join(dir, 'workflow-bundle.js');
@@ -93,7 +113,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     client: env.client,
     secrets: [WEBHOOK_SECRET],
     taskQueue: BENCH_TASK_QUEUE,
-    unmatchedWorkflowId: `stripe-events:unmatched:${BENCH_TASK_QUEUE}`,
+    // The production shards (stripe-events:unmatched:0…7): the merchant stream measures them.
     bodyLimitBytes: BODY_LIMIT_BYTES,
   });
   const receiver = await startWebhookServer({ handler, port: 0, bodyLimitBytes: BODY_LIMIT_BYTES });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { parseOptions } from '../bench/options.js';
-import { renderMarkdown, RESULTS_SCHEMA_VERSION, type BenchResults } from '../bench/report.js';
+import { mergeResults, readResults, renderMarkdown, type BenchResults } from '../bench/report.js';
 import { runBench } from '../bench/run.js';
 import { hasBlock } from '../src/docs/blocks.js';
 import { PERFORMANCE_BLOCK, withPerformanceFigures } from '../src/docs/figures.js';
@@ -19,19 +19,19 @@ async function write(path: string, text: string): Promise<string> {
   return formatted;
 }
 
-/** The results in `path`, if they have the shape this bench renders. */
-function readResults(path: string): BenchResults {
-  const results = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown };
-  if (results.schemaVersion !== RESULTS_SCHEMA_VERSION)
-    throw new Error(
-      `${path} has results schema ${String(results.schemaVersion)}, this bench renders ${RESULTS_SCHEMA_VERSION}: run \`npm run bench\` again`,
-    );
-  return results as BenchResults;
-}
-
 const options = parseOptions(process.argv.slice(2));
-const results = options.render ? readResults(options.out) : await runBench(options);
-if (!options.render) await write(options.out, JSON.stringify(results, null, 2));
+const previous = existsSync(options.out) ? readResults(options.out) : undefined;
+let results: BenchResults;
+if (options.render) {
+  if (!previous) throw new Error(`--render: no results in ${options.out}`);
+  results = previous;
+} else {
+  const fresh = await runBench(options);
+  // A partial run (`--only`, `--cluster`) replaces its own figures and keeps the others, each
+  // with the date and load of its own run; quick and full figures never mix.
+  results = previous && previous.mode === fresh.mode ? mergeResults(previous, fresh) : fresh;
+  await write(options.out, JSON.stringify(results, null, 2));
+}
 const markdown = renderMarkdown(results);
 const page = existsSync(options.markdown) ? readFileSync(options.markdown, 'utf8') : '';
 await write(

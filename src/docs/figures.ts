@@ -140,3 +140,116 @@ export function withPerformanceFigures(
   const withTable = withBlock(page, PERFORMANCE_BLOCK, benchMarkdown, where);
   return withBlock(withTable, ROUNDS_BLOCK, roundSpreadTable(results), where);
 }
+
+/** A figure's run as bench/results.json records it (`sections`). */
+interface SectionRunInput {
+  measuredAt: string;
+  durationSeconds: number;
+  loadAverage: { start: number[]; end: number[] };
+}
+
+function measured(key: string, run: SectionRunInput | undefined, command: string): string {
+  if (!run) return `Not measured yet: \`${command}\` writes it.`;
+  return `Measured ${run.measuredAt.slice(0, 10)} with \`${command}\` (${Math.round(run.durationSeconds)} s, 1-min load average ${round(run.loadAverage.start[0] ?? 0)} at the start and ${round(run.loadAverage.end[0] ?? 0)} at the end; bench/results.json, section \`${key}\`).`;
+}
+
+/** The part of bench/results.json the refunds page reads. */
+export interface RefundFiguresInput {
+  sections: Record<string, SectionRunInput>;
+  refunds?: {
+    sizes: { refunds: number };
+    chargeP50Ms: number;
+    chargeP99Ms: number;
+    refundP50Ms: number;
+    refundP99Ms: number;
+    refundHistoryEvents: number;
+    chargeHistoryEvents: number;
+    lockHistoryEvents: number;
+  };
+}
+
+/** The block of docs/refunds-and-disputes.md with the refund figures. */
+export const REFUND_FIGURES_BLOCK = 'refund-figures';
+
+/** docs/refunds-and-disputes.md's figures: a refund against a charge of the same run. */
+export function refundFiguresTable(results: RefundFiguresInput): string {
+  const r = results.refunds;
+  const line = measured('refunds', results.sections['refunds'], 'npm run bench -- --only refunds');
+  if (!r) return line;
+  const ms = (value: number) => `${Math.round(value).toLocaleString('en-US')} ms`;
+  return [
+    `${line} ${r.sizes.refunds} refunds of fresh paid orders, one at a time, on one worker against the dev server and the simulator.`,
+    '',
+    '| figure | refund | charge (same run) |',
+    '| --- | ---: | ---: |',
+    `| start → succeeded, p50 | ${ms(r.refundP50Ms)} | ${ms(r.chargeP50Ms)} |`,
+    `| start → succeeded, p99 | ${ms(r.refundP99Ms)} | ${ms(r.chargeP99Ms)} |`,
+    `| history events of the workflow (median) | ${r.refundHistoryEvents} | ${r.chargeHistoryEvents} |`,
+    `| history events of the order's refund lock, per refund (one refund per order) | ${r.lockHistoryEvents} | — |`,
+  ].join('\n');
+}
+
+/** The part of bench/results.json the cluster page reads. */
+export interface ClusterFiguresInput {
+  sections: Record<string, SectionRunInput>;
+  stream?: StreamInput;
+  drain?: {
+    sizes: { charges: number; graceMs: number };
+    workerRssBytes: number;
+    rampSeconds: number;
+    drainSeconds: number;
+    exitCode: number | null;
+  };
+  cluster?: { stream?: StreamInput };
+}
+
+interface StreamInput {
+  events: number;
+  rate: number;
+  unhandledShare: number;
+  answers: Record<string, number>;
+  answers503: number;
+  ackMs: { p50: number; p99: number; max: number };
+}
+
+/** The block of docs/cluster.md with the merchant stream on both servers. */
+export const STREAM_FIGURES_BLOCK = 'stream-figures';
+/** The block of docs/cluster.md with the drain figure. */
+export const DRAIN_FIGURES_BLOCK = 'drain-figures';
+
+/** The merchant stream on the dev server and on the cluster, each as its run measured it. */
+export function streamFiguresTable(results: ClusterFiguresInput): string {
+  const rows: [string, string, StreamInput | undefined][] = [
+    ['dev server (SQLite, 1 shard)', 'stream', results.stream],
+    ['cluster (PostgreSQL, 4 shards)', 'cluster.stream', results.cluster?.stream],
+  ];
+  const lines = rows.map(([, key, st]) =>
+    measured(
+      key,
+      st ? results.sections[key] : undefined,
+      'npm run bench -- --only stream --cluster',
+    ),
+  );
+  const ms = (value: number) =>
+    value >= 1000 ? `${round(value / 1000)} s` : `${Math.round(value)} ms`;
+  return [
+    ...lines.map((l, i) => `- ${rows[i]![0]}: ${l}`),
+    '',
+    '| server | events | at | unhandled types | 200 | 503 | no answer | ack p50 | ack p99 | ack max |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows
+      .filter((row): row is [string, string, StreamInput] => row[2] !== undefined)
+      .map(
+        ([name, , st]) =>
+          `| ${name} | ${st.events.toLocaleString('en-US')} | ${st.rate}/s | ${Math.round(st.unhandledShare * 100)} % | ${(st.answers['200'] ?? 0).toLocaleString('en-US')} | **${st.answers503}** | ${st.answers['error'] ?? 0} | ${ms(st.ackMs.p50)} | ${ms(st.ackMs.p99)} | ${ms(st.ackMs.max)} |`,
+      ),
+  ].join('\n');
+}
+
+/** The drain figure: SIGTERM to exit with thousands of cached charges. */
+export function drainFiguresLine(results: ClusterFiguresInput): string {
+  const d = results.drain;
+  const line = measured('drain', results.sections['drain'], 'npm run bench -- --only drain');
+  if (!d) return line;
+  return `${line} The worker held ${d.sizes.charges.toLocaleString('en-US')} cached charges asleep in dunning (ramped in ${Math.round(d.rampSeconds)} s) at ${Math.round(d.workerRssBytes / 2 ** 20).toLocaleString('en-US')} MiB RSS, and **exited ${d.exitCode ?? 'only when killed'} ${round(d.drainSeconds)} s after SIGTERM**, against a shutdown grace of ${d.sizes.graceMs / 1000} s.`;
+}
