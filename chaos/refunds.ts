@@ -26,14 +26,27 @@ export interface RefundRequestRecord {
 const message = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
-/** Retries `call` through Temporal restarts until it answers or the deadline passes. */
+/**
+ * Retries `call` through Temporal restarts until it answers or the deadline passes. Each call is
+ * bounded by the deadline too: a workflow's `result()` is a long poll that waits as long as the
+ * workflow does (a refund stuck until its 12-hour re-read would hold the whole run).
+ */
 async function persist<T>(call: () => Promise<T>, deadline: number): Promise<T> {
   for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${OUTCOME_DEADLINE_MS / 1000} s`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
     try {
-      return await call();
+      return await Promise.race([call(), expired]);
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if (Date.now() >= deadline) throw error;
       await delay(500);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

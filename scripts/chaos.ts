@@ -3,7 +3,8 @@
 // the table and the seed; exits 1 on any violation. --out FILE also writes the report there (and
 // its JSON next to it); `--docs FILE` (no run) puts such a results file into docs/chaos.md.
 // Flags: --orders --seed --workers --drain-seconds --rate --kills --restarts --adversarial --refunds
-// --out --keep --quiet.
+// --out --keep --quiet; --cluster (the production shape, chaos/cluster-stack.ts) with
+// --history-kills --frontend-kills --temporal-worker-kills --postgres-restarts --from-source.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseChaosArgs } from '../chaos/options.js';
 import { killChildren } from '../chaos/processes.js';
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
   return passed(report) ? 0 : 1;
 }
 
-// Interrupted: take the dev server, workers and receiver down with us.
+// Interrupted: take the dev server (or the cluster), workers and receivers down with us.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     killChildren();
