@@ -50,8 +50,8 @@ export const refundInputSchema = v.strictObject({
   /**
    * Set only by the receiver, when a failure of Stripe refund `re_…` arrives after this refund
    * id's workflow ended (a card refund shows `succeeded`, then the bank fails it): the run
-   * follows that refund (it must carry this order and refund id at Stripe), tells the customer,
-   * and never creates one.
+   * adopts the refund Stripe holds under this order and refund id, tells the customer if it
+   * failed, and never creates one (with none there, it is refused).
    */
   followRefund: v
     .string()

@@ -300,14 +300,17 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
     }
   }
 
-  /** A run that follows a refund another run made: Stripe must show it as this request's. */
-  function followed(
+  /**
+   * A follow run whose refund id has no refund at Stripe (a follow run started by hand): it
+   * creates none, and says so. One that has a refund adopts it, as any run does, whatever refund
+   * it was told to follow: the latest run of a refund id always reports what Stripe holds.
+   */
+  function nothingToFollow(
     view: Extract<OrderRefundsView, { kind: 'charged' }>,
     stripeRefundId: string,
-  ): RefundSnapshot | RefundResult {
-    if (view.existing?.id === stripeRefundId) return view.existing;
+  ): RefundResult {
     return refused(
-      `order ${input.orderId}: Stripe refund ${stripeRefundId} is not refund ${input.refundId} of this order (its charge has ${view.existing ? `${view.existing.id} under that refund id` : 'no refund under that refund id'}); nothing was sent`,
+      `order ${input.orderId}: Stripe has no refund under refund id ${input.refundId}, so ${stripeRefundId} is not its refund; a follow run creates none, and nothing was sent`,
       { paymentIntentId: view.paymentIntentId },
     );
   }
@@ -325,9 +328,10 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
       return refused(view.reason, { paymentIntentId: view.paymentIntentId });
     // Another run of this refund id (a restart, any id policy) already made it: adopt it.
     created =
-      input.followRefund !== undefined
-        ? followed(view, input.followRefund)
-        : (view.existing ?? (await checkAndCreate(view)));
+      view.existing ??
+      (input.followRefund !== undefined
+        ? nothingToFollow(view, input.followRefund)
+        : await checkAndCreate(view));
   } finally {
     await CancellationScope.nonCancellable(releaseLock);
   }

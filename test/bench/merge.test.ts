@@ -38,10 +38,10 @@ const section = (measuredAt: string, load: number): SectionRun => ({
   loadAverage: { start: [load, 0, 0], end: [load, 0, 0] },
 });
 function results(fields: Partial<BenchResults>): BenchResults {
-  const base = {
+  const base: Omit<BenchResults, 'rows'> = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     generatedAt: '2026-12-01T10:00:00.000Z',
-    mode: 'full' as const,
+    mode: 'full',
     durationSeconds: 60,
     machine: { cpus: 2, node: '20', platform: 'linux' },
     sections: {},
