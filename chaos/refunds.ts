@@ -2,6 +2,7 @@
 // requests go through the client at their times (repeated ids, concurrent requests over the
 // capture), under the same faults and kills; each answer is recorded for the checker.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ConnectionLike } from '@temporalio/client';
 import type { ChargeHandle } from '../src/client/index.js';
 import type { RefundResult } from '../src/shared/refunds.js';
 import type { PlannedOrder } from './plan.js';
@@ -28,21 +29,24 @@ const message = (error: unknown) =>
 
 /**
  * Retries `call` through Temporal restarts until it answers or the deadline passes. Each call is
- * bounded by the deadline too: a workflow's `result()` is a long poll that waits as long as the
- * workflow does (a refund stuck until its 12-hour re-read would hold the whole run).
+ * bounded by the deadline too, and cancelled there (its gRPC call aborted through the
+ * connection): a workflow's `result()` is a long poll that waits as long as the workflow does (a
+ * refund stuck until its 12-hour re-read would hold the whole run, or, abandoned, retry into a
+ * closed connection).
  */
-async function persist<T>(call: () => Promise<T>, deadline: number): Promise<T> {
+async function persist<T>(
+  connection: ConnectionLike,
+  call: () => Promise<T>,
+  deadline: number,
+): Promise<T> {
   for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${OUTCOME_DEADLINE_MS / 1000} s`)),
-        Math.max(0, deadline - Date.now()),
-      );
-    });
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
     try {
-      return await Promise.race([call(), expired]);
+      return await connection.withAbortSignal(abort.signal, call);
     } catch (error) {
+      if (abort.signal.aborted)
+        throw new Error(`no answer within ${OUTCOME_DEADLINE_MS / 1000} s`, { cause: error });
       if (Date.now() >= deadline) throw error;
       await delay(500);
     } finally {
@@ -61,7 +65,7 @@ export async function driveRefunds(
   const deadline = Date.now() + OUTCOME_DEADLINE_MS;
   let outcome: string;
   try {
-    outcome = (await persist(() => charge.result(), deadline)).outcome;
+    outcome = (await persist(stack.client.connection, () => charge.result(), deadline)).outcome;
   } catch (error) {
     outcome = `no outcome: ${message(error)}`;
   }
@@ -86,6 +90,7 @@ export async function driveRefunds(
       const until = Date.now() + OUTCOME_DEADLINE_MS;
       try {
         const handle = await persist(
+          stack.client.connection,
           () =>
             stack.billing.refund(order.orderId, {
               refundId: p.refundId,
@@ -94,7 +99,7 @@ export async function driveRefunds(
             }),
           until,
         );
-        record.result = await persist(() => handle.result(), until);
+        record.result = await persist(stack.client.connection, () => handle.result(), until);
       } catch (error) {
         record.error = message(error);
       }
