@@ -1,13 +1,14 @@
 // `npm run docs`: regenerates every generated block of the docs from its source, so no figure is
 // typed by hand: the configuration table (the config schema), the Performance page's tables
 // (bench/results.json), the recorded histories' sizes (test/replay/histories/*.json), the
-// campaign picture's history (docs/campaign-history.json) and the Chaos page's run tables (the
-// files `npm run chaos -- --out` wrote). test/docs.test.ts compares each block with this rendering.
+// campaign picture's history (docs/campaign-history.json), the Chaos page's run tables and the
+// Cluster page's summary of the cluster run (the files `npm run chaos -- --out` wrote).
+// test/docs.test.ts compares each block with this rendering.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { renderMarkdown, type BenchResults } from '../bench/report.js';
-import { withChaosResults } from '../chaos/report.js';
+import { clusterRunSummary, withChaosResults } from '../chaos/report.js';
 import { readBlock, withBlock } from '../src/docs/blocks.js';
 import { CONFIG_BLOCK, configReference } from '../src/docs/config-reference.js';
 import {
@@ -32,6 +33,9 @@ const read = (path: string) => readFileSync(path, 'utf8');
 const json = <T>(path: string) => JSON.parse(read(path)) as T;
 
 const HISTORIES = 'test/replay/histories';
+/** The cluster chaos run (`npm run chaos -- --cluster --out docs/chaos-cluster.md`) and its figures. */
+const CLUSTER_RUN = 'docs/chaos-cluster.md';
+const CLUSTER_RUN_FIGURES = 'docs/chaos-cluster.json';
 
 /** The chaos results file a page's block was rendered from (its "Rendered from" line). */
 function chaosSource(page: string, block: string, fallback: string): string {
@@ -105,6 +109,13 @@ export function generatedBlocks(): GeneratedBlock[] {
     },
     chaos('chaos-table', 'docs/chaos-full.md'),
     chaos('chaos-adversarial-table', 'docs/chaos-adversarial.md'),
+    chaos('chaos-cluster-table', CLUSTER_RUN),
+    {
+      page: 'docs/cluster.md',
+      block: 'chaos-cluster-summary',
+      source: CLUSTER_RUN_FIGURES,
+      body: clusterRunSummary(CLUSTER_RUN_FIGURES),
+    },
   ];
 }
 
