@@ -3,6 +3,7 @@
 // file, decides every race between hosts. Same operations and outcomes as the file (OutboxFile).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { createLogger, type Logger } from '../observability/logger.js';
 import type { CustomerNotification } from '../shared/notifications.js';
 import type { ClaimOutcome, OutboxEntry } from './outbox-file.js';
 
@@ -81,7 +82,10 @@ export class PostgresSentLog implements SentLog {
   readonly #pool: pg.Pool;
   #ready: Promise<void> | undefined;
 
-  constructor(databaseUrl: string, options: { maxConnections?: number } = {}) {
+  constructor(
+    databaseUrl: string,
+    options: { maxConnections?: number; logger?: Pick<Logger, 'warn'> } = {},
+  ) {
     this.path = redacted(databaseUrl);
     this.#pool = new pg.Pool({
       connectionString: databaseUrl,
@@ -89,6 +93,18 @@ export class PostgresSentLog implements SentLog {
       // Idle connections do not keep a stopping worker's process alive (it does not close notifiers).
       allowExitOnIdle: true,
     });
+    // An idle client's connection can end under it (PostgreSQL restarted, failed over): pg then
+    // emits `error` on the pool, which with no listener ends the worker's process. The pool has
+    // already dropped that client and connects anew for the next statement; a statement that
+    // was running fails on its own and its activity retries.
+    const logger =
+      options.logger ?? createLogger({ name: 'notifications-postgres', secrets: [databaseUrl] });
+    this.#pool.on('error', (error) =>
+      logger.warn(
+        { store: this.path, error: error.message },
+        'an idle connection to the notifications database ended; the next statement reconnects',
+      ),
+    );
   }
 
   async #query(sql: string, values: unknown[]): Promise<Row[]> {

@@ -9,6 +9,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
@@ -60,6 +61,8 @@ import {
   type RefundStatusView,
 } from './refund-messages.js';
 
+/** The patch that keeps a wake-up which arrived between the last read and the pending wait. */
+export const REFUND_WAKE_PATCH = 'refund-wake-v2';
 /** How often a pending refund is re-read when no webhook comes (banks take up to ~10 days). */
 export const REFUND_POLL_INTERVAL_MS = 12 * 3600 * 1000;
 /** How long to wait for the lock's grant before asking again (the lock run may have ended). */
@@ -188,6 +191,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
   /** The order's money as Stripe shows it; a new intent gets a minute to become searchable. */
   async function readOrder(): Promise<OrderRefundsView> {
     for (let tries = 0; ; tries++) {
+      dirty = false; // an event from here on may be news after this read
       const view = await acts.readOrderRefunds.executeWithOptions(
         {
           ...readingActivity,
@@ -242,6 +246,7 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
     setState(RefundState.creating, view);
     for (let uncertain = 0; ; uncertain++) {
       try {
+        dirty = false;
         return await acts.createRefund.executeWithOptions(
           {
             ...mutatingActivity,
@@ -342,15 +347,21 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
   status.refund = refund;
 
   // ---- 2. a pending refund: wait for its webhook, re-read at the latest every 12 hours ----
+  // Before the patch, the wait cleared `dirty` as it began, so an event that arrived after the
+  // last read (while the lock was being released) was dropped as seen and the refund waited for
+  // its 12-hour re-read. Now the flag is cleared only just before each read.
+  const keepsWakeUps = !FINAL_REFUND_STATUSES.has(refund.status) && patched(REFUND_WAKE_PATCH);
   while (!FINAL_REFUND_STATUSES.has(refund.status)) {
     setState(RefundState.pending, charged);
-    dirty = false;
+    if (!keepsWakeUps) dirty = false;
     await condition(() => dirty || strayGrants.length > 0, REFUND_POLL_INTERVAL_MS);
     await releaseStrays();
+    const woke = dirty;
+    if (keepsWakeUps) dirty = false;
     refund = await acts.retrieveRefund.executeWithOptions(
       {
         ...readingActivity,
-        summary: `read refund ${refund.id} (${dirty ? 'a webhook arrived' : 'poll'})`,
+        summary: `read refund ${refund.id} (${woke ? 'a webhook arrived' : 'poll'})`,
       },
       [refund.id],
     );
