@@ -7,12 +7,18 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import { renderMarkdown, type BenchResults } from '../bench/report.js';
+import { readResults, renderMarkdown } from '../bench/report.js';
 import { clusterRunSummary, withChaosResults } from '../chaos/report.js';
 import { readBlock, withBlock } from '../src/docs/blocks.js';
 import { CONFIG_BLOCK, configReference } from '../src/docs/config-reference.js';
 import {
   campaignHistoryLine,
+  DRAIN_FIGURES_BLOCK,
+  drainFiguresLine,
+  REFUND_FIGURES_BLOCK,
+  refundFiguresTable,
+  STREAM_FIGURES_BLOCK,
+  streamFiguresTable,
   PERFORMANCE_BLOCK,
   recordedHistoriesTable,
   ROUNDS_BLOCK,
@@ -48,7 +54,7 @@ function chaosSource(page: string, block: string, fallback: string): string {
 
 /** Every generated block of the docs, rendered from its source as it is now. */
 export function generatedBlocks(): GeneratedBlock[] {
-  const bench = json<BenchResults>('bench/results.json');
+  const bench = readResults('bench/results.json');
   const histories = readdirSync(HISTORIES)
     .filter((file) => file.endsWith('.json'))
     .sort()
@@ -94,6 +100,24 @@ export function generatedBlocks(): GeneratedBlock[] {
       block: ROUNDS_BLOCK,
       source: 'bench/results.json',
       body: roundSpreadTable(bench),
+    },
+    {
+      page: 'docs/refunds-and-disputes.md',
+      block: REFUND_FIGURES_BLOCK,
+      source: 'bench/results.json',
+      body: refundFiguresTable(bench),
+    },
+    {
+      page: 'docs/cluster.md',
+      block: STREAM_FIGURES_BLOCK,
+      source: 'bench/results.json',
+      body: streamFiguresTable(bench),
+    },
+    {
+      page: 'docs/cluster.md',
+      block: DRAIN_FIGURES_BLOCK,
+      source: 'bench/results.json',
+      body: drainFiguresLine(bench),
     },
     {
       page: 'docs/stripe-outcomes.md',
