@@ -531,15 +531,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const compiled = !options.fromSource && existsSync(join(REPO_ROOT, 'dist', 'worker.js'));
     const entry = (ts: string, js: string) =>
       compiled ? [join(REPO_ROOT, 'dist', js)] : ['--import', 'tsx', join(REPO_ROOT, 'src', ts)];
-    const bundlePath =
-      options.workflowBundle ??
-      (compiled && existsSync(join(REPO_ROOT, 'dist', 'workflow-bundle.js'))
-        ? join(REPO_ROOT, 'dist', 'workflow-bundle.js')
-        : join(dataDir, 'workflow-bundle.js'));
-    if (
-      options.workflowBundle === undefined &&
-      bundlePath === join(dataDir, 'workflow-bundle.js')
-    ) {
+    // Bundled from this tree at every start: a dist/workflow-bundle.js left from an earlier
+    // `npm run build:workflows` can be older than src/workflows, and workers on it would run
+    // old workflow code beside new activities.
+    const bundlePath = options.workflowBundle ?? join(dataDir, 'workflow-bundle.js');
+    if (options.workflowBundle === undefined) {
       progress('bundling workflows');
       writeFileSync(bundlePath, (await bundleWorkflows()).code);
     }
