@@ -63,6 +63,8 @@ export interface DriverRecord {
   adversary?: AdversaryRecord;
   /** The refund requests made once charges succeeded, and what they answered (issue 14). */
   refunds: RefundRequestRecord[];
+  /** Settle when each refund request has its answer (or its deadline passed): after the drain. */
+  refundAnswers: Promise<void>[];
 }
 
 function message(error: unknown): string {
@@ -129,6 +131,7 @@ export async function drive(
     forgedEventIds: [],
     loadEndedAt: 0,
     refunds: [],
+    refundAnswers: [],
   };
   // One customer object per planned customer, created by its first order.
   const customers = new Map<number, Promise<string>>();
@@ -246,7 +249,8 @@ export async function drive(
         }),
     ]);
     // Refunds join the mix once the charge succeeded (chaos/refunds.ts).
-    if (order.refunds) record.refunds.push(...(await driveRefunds(stack, order, charge)));
+    if (order.refunds)
+      record.refunds.push(...(await driveRefunds(stack, order, charge, record.refundAnswers)));
   }
 
   const disruptions = [

@@ -8,8 +8,15 @@ import type { RefundResult } from '../src/shared/refunds.js';
 import type { PlannedOrder } from './plan.js';
 import type { ChaosStack } from './stack.js';
 
-/** How long the driver tries to get a charge's outcome, and a refund's (Temporal may restart). */
+/** How long the driver tries to get a charge's outcome before its refunds (Temporal may restart). */
 const OUTCOME_DEADLINE_MS = 240_000;
+/**
+ * How long a refund's answer is awaited. Answers are awaited after the drain and Stripe's final
+ * flush, as the charges' outcomes are: a refund whose webhook Stripe is still retrying (refused
+ * while the frontend or PostgreSQL was down, on the ×30 clock's backoff) waits for that retry,
+ * the backfill or the flush, not for a deadline counted from its request.
+ */
+const ANSWER_DEADLINE_MS = 900_000;
 
 /** One refund request and what it answered. */
 export interface RefundRequestRecord {
@@ -39,6 +46,7 @@ async function persist<T>(
   call: () => Promise<T>,
   deadline: number,
 ): Promise<T> {
+  const started = Date.now();
   for (;;) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
@@ -46,7 +54,9 @@ async function persist<T>(
       return await connection.withAbortSignal(abort.signal, call);
     } catch (error) {
       if (abort.signal.aborted)
-        throw new Error(`no answer within ${OUTCOME_DEADLINE_MS / 1000} s`, { cause: error });
+        throw new Error(`no answer within ${Math.round((deadline - started) / 1000)} s`, {
+          cause: error,
+        });
       if (Date.now() >= deadline) throw error;
       await delay(500);
     } finally {
@@ -55,11 +65,15 @@ async function persist<T>(
   }
 }
 
-/** Makes the order's planned refunds (if its charge succeeded) and records their answers. */
+/**
+ * Makes the order's planned refunds (if its charge succeeded). Each record gets its answer later:
+ * the promise that writes it goes into `answers`, which the run awaits after the drain.
+ */
 export async function driveRefunds(
   stack: ChaosStack,
   order: PlannedOrder,
   charge: ChargeHandle,
+  answers: Promise<void>[],
 ): Promise<RefundRequestRecord[]> {
   const planned = order.refunds ?? [];
   const deadline = Date.now() + OUTCOME_DEADLINE_MS;
@@ -87,7 +101,6 @@ export async function driveRefunds(
         amount: p.amount,
         at: Date.now(),
       };
-      const until = Date.now() + OUTCOME_DEADLINE_MS;
       try {
         const handle = await persist(
           stack.client.connection,
@@ -97,9 +110,18 @@ export async function driveRefunds(
               reason: 'requested_by_customer',
               ...(p.amount !== undefined && { amount: p.amount }),
             }),
-          until,
+          Date.now() + OUTCOME_DEADLINE_MS,
         );
-        record.result = await persist(stack.client.connection, () => handle.result(), until);
+        answers.push(
+          persist(
+            stack.client.connection,
+            () => handle.result(),
+            Date.now() + ANSWER_DEADLINE_MS,
+          ).then(
+            (result) => void (record.result = result),
+            (error: unknown) => void (record.error = message(error)),
+          ),
+        );
       } catch (error) {
         record.error = message(error);
       }

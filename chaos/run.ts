@@ -83,6 +83,10 @@ export async function runChaos(
       stack.sim.advanceTime(FLUSH_STEP_MS);
       await stack.sim.flushWebhooks();
     }
+    // Refund answers, as charges' outcomes, may wait for the drain's backfill and the flush.
+    const waiting = driver.refunds.filter((r) => !r.result && !r.error && !r.skipped).length;
+    if (waiting > 0) progress(`refunds: waiting for ${waiting} answer(s)`);
+    await Promise.all(driver.refundAnswers);
     await backfill.pause('chaos run: checking');
 
     // Visibility is written behind each shard's queue: wait (bounded) until it lists every order's
