@@ -241,7 +241,7 @@ export function streamFiguresTable(results: ClusterFiguresInput): string {
       .filter((row): row is [string, string, StreamInput] => row[2] !== undefined)
       .map(
         ([name, , st]) =>
-          `| ${name} | ${st.events.toLocaleString('en-US')} | ${st.rate}/s | ${Math.round(st.unhandledShare * 100)} % | ${(st.answers['200'] ?? 0).toLocaleString('en-US')} | **${st.answers503}** | ${st.answers['error'] ?? 0} | ${ms(st.ackMs.p50)} | ${ms(st.ackMs.p99)} | ${ms(st.ackMs.max)} |`,
+          `| ${name} | ${st.events.toLocaleString('en-US')} | ${st.rate}/s | ${Math.round(st.unhandledShare * 100)} % | ${(st.answers['200'] ?? 0).toLocaleString('en-US')} | **${st.answers503.toLocaleString('en-US')}** | ${st.answers['error'] ?? 0} | ${ms(st.ackMs.p50)} | ${ms(st.ackMs.p99)} | ${ms(st.ackMs.max)} |`,
       ),
   ].join('\n');
 }
