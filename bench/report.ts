@@ -404,28 +404,13 @@ const SECTION_FIELDS = {
  * run), the others stay as they were measured; the rows are rebuilt from the result.
  */
 export function mergeResults(previous: BenchResults, fresh: BenchResults): BenchResults {
-  const merged: BenchResults = { ...previous, ...fresh, sections: { ...previous.sections } };
-  for (const field of Object.values(SECTION_FIELDS)) {
-    const value = fresh[field] ?? previous[field];
-    if (value === undefined) delete merged[field];
-    else Object.assign(merged, { [field]: value });
-  }
-  const cluster: ClusterFigures | undefined =
-    previous.cluster || fresh.cluster
-      ? {
-          ...previous.cluster,
-          ...fresh.cluster,
-          server: (fresh.cluster ?? previous.cluster)!.server,
-        }
-      : undefined;
-  if (cluster) {
-    for (const field of ['ingest', 'charges', 'stream'] as const) {
-      const value = fresh.cluster?.[field] ?? previous.cluster?.[field];
-      if (value !== undefined) Object.assign(cluster, { [field]: value });
-    }
-    merged.cluster = cluster;
-  }
-  Object.assign(merged.sections, fresh.sections);
+  // A run's results hold only the figures it measured (absent keys), so spreads merge them.
+  const merged: BenchResults = {
+    ...previous,
+    ...fresh,
+    sections: { ...previous.sections, ...fresh.sections },
+  };
+  if (previous.cluster && fresh.cluster) merged.cluster = { ...previous.cluster, ...fresh.cluster };
   merged.rows = buildRows(merged);
   return merged;
 }

@@ -19,7 +19,7 @@ import {
 } from '../shared/stripe-events.js';
 import { stripeEventSignal } from '../workflows/messages.js';
 import { unmatchedEventSignal } from '../workflows/unmatched-messages.js';
-import { routeAfterCharge } from '../webhooks/route-after-charge.js';
+import { hasEnded, routeAfterCharge } from '../webhooks/route-after-charge.js';
 
 /** How an event was made durable. */
 export const Delivery = {
@@ -186,17 +186,6 @@ export function createEventRouter({
     return { open: [...new Set(open)], closed: [...new Set(closed)] };
   }
 
-  /** Whether a workflow with this id ever ran (and has ended). */
-  async function hasEnded(workflowId: string): Promise<boolean> {
-    try {
-      const description = await client.workflow.getHandle(workflowId).describe();
-      return description.status.name !== 'RUNNING';
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
-  }
-
   async function routeToWorkflows(event: RoutedStripeEvent): Promise<RouteResult | string> {
     const { route } = event;
     switch (route.kind) {
@@ -209,7 +198,7 @@ export function createEventRouter({
               workflowIds: [route.workflowId],
               matchedBy: MatchedBy.metadata,
             };
-          if (await hasEnded(route.workflowId))
+          if (await hasEnded(client, route.workflowId))
             return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
           // The id in the metadata never ran here (another environment, or a typo): look it up.
         }

@@ -24,11 +24,14 @@ export interface AfterChargeRoutingOptions {
   taskQueue: string;
 }
 
-/** Whether a run of `workflowId` exists here (an id from another environment's metadata does not). */
-async function ranHere(client: Client, workflowId: string): Promise<boolean> {
+/**
+ * Whether a workflow with this id ran here and has ended (an id from another environment's
+ * metadata never ran here). Shared with route.ts, whose metadata route asks the same.
+ */
+export async function hasEnded(client: Client, workflowId: string): Promise<boolean> {
   try {
-    await client.workflow.getHandle(workflowId).describe();
-    return true;
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name !== 'RUNNING';
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return false;
     throw error;
@@ -60,7 +63,7 @@ export async function routeAfterCharge(
       route.failed &&
       route.reason !== undefined &&
       ids !== undefined &&
-      (await ranHere(client, route.workflowId))
+      (await hasEnded(client, route.workflowId))
     ) {
       // The refund failed after its workflow ended with `succeeded` (a card refund the bank
       // fails days later): a new run of the same id follows it, re-reads Stripe, and tells the
