@@ -53,11 +53,10 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
   return {
     /**
      * Routes each event to its workflow(s) without the unmatched fallback (the caller holds
-     * what stays `undelivered`). Results are in input order.
+     * what stays `undelivered`), with the lookups batched. Results are in input order.
      */
     async routeStripeEvents(events: RoutedStripeEvent[]): Promise<RouteResult[]> {
-      const route = router(undefined);
-      return Promise.all(events.map((event) => route.route(event, { fallback: 'none' })));
+      return router(undefined).routeMany(events, { fallback: 'none' });
     },
 
     /** Lists one page of events since `since` and routes each, unroutable ones into unmatched. */
@@ -84,17 +83,15 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
         lastEventId: list.data.at(-1)?.id,
         hasMore: list.has_more,
       };
-      const results = await Promise.all(
-        list.data.map(async (raw) => {
-          page.maxCreated = Math.max(page.maxCreated, raw.created);
-          const parsed = stripeWebhookEventSchema.safeParse(raw);
-          if (!parsed.success) return undefined;
-          return route.route(toRoutedEvent(parsed.data));
-        }),
-      );
-      for (const result of results) {
-        if (result === undefined) page.skipped++;
-        else if (result.delivery === Delivery.workflow) page.signalled++;
+      const parsed = list.data.map((raw) => {
+        page.maxCreated = Math.max(page.maxCreated, raw.created);
+        const event = stripeWebhookEventSchema.safeParse(raw);
+        return event.success ? toRoutedEvent(event.data) : undefined;
+      });
+      const routable = parsed.filter((event) => event !== undefined);
+      page.skipped = parsed.length - routable.length;
+      for (const result of await route.routeMany(routable)) {
+        if (result.delivery === Delivery.workflow) page.signalled++;
         else if (result.delivery === Delivery.closed) page.closed++;
         else if (result.delivery === Delivery.ignored) page.ignored++;
         else page.unmatched++;

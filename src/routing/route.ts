@@ -4,7 +4,12 @@
 // to theirs. Handled events no workflow takes yet (visibility lags) go to one of the sharded
 // unmatched-events workflows; types no workflow handles go nowhere (`ignored`). Used by the
 // receiver and by the re-routing and backfill activities, so it lives apart from both.
-import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  type Client,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { orderIdFromWorkflowId } from '../shared/ids.js';
 import { BillingCustomerId, BillingPaymentIntentId } from '../shared/search-attributes.js';
@@ -76,17 +81,67 @@ const MAX_CUSTOMER_CHARGES = 1000;
 
 type Outcome = 'signalled' | 'closed';
 
-/** The reason an event is kept as unmatched when visibility refused its lookup. */
-const VISIBILITY_RATE_LIMITED = 'the visibility lookup was rate-limited; re-routed later';
-// gRPC status code (grpc/doc/statuscodes.md); @grpc/grpc-js is not a direct dependency.
+/** The reason an event is kept as unmatched when visibility refused its lookup or was too slow. */
+const VISIBILITY_UNAVAILABLE =
+  'the visibility lookup was rate-limited or too slow; re-routed later';
+// gRPC status codes (grpc/doc/statuscodes.md); @grpc/grpc-js is not a direct dependency.
+const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/**
+ * Time a receiver gives one visibility lookup, within its request deadline: a lookup that takes
+ * longer (a rate-limited one waits a second for the SDK's retry) keeps the event as unmatched.
+ */
+export const LOOKUP_BUDGET_MS = 1000;
+/** Time a receiver gives one unmatched shard before it tries the next one. */
+export const SHARD_BUDGET_MS = 1500;
+/** Ids per `IN (…)` visibility query of a batch lookup. */
+const LOOKUP_BATCH = 50;
+
+/** Ids that go into a visibility query: plain Stripe ids (no quotes, no spaces). */
+const QUERYABLE_ID = /^[A-Za-z0-9_]+$/;
+function isQueryableId(id: string): boolean {
+  return QUERYABLE_ID.test(id);
+}
+
+function grpcCode(error: unknown): number | undefined {
+  const grpc = error instanceof ServiceError ? error.cause : error;
+  if (!isGrpcServiceError(grpc)) return undefined;
+  const code: number = grpc.code;
+  return code;
+}
 
 /** A Temporal rate limit (the SDK's ServiceError wraps the gRPC error as its cause). */
 function isRateLimited(error: unknown): boolean {
-  const grpc = error instanceof ServiceError ? error.cause : error;
-  if (!isGrpcServiceError(grpc)) return false;
-  const code: number = grpc.code;
-  return code === GRPC_RESOURCE_EXHAUSTED;
+  return grpcCode(error) === GRPC_RESOURCE_EXHAUSTED;
+}
+
+function isDeadlineExceeded(error: unknown): boolean {
+  return grpcCode(error) === GRPC_DEADLINE_EXCEEDED;
+}
+
+/** Charge workflows a lookup found. */
+interface Found {
+  open: string[];
+  closed: string[];
+}
+
+/** How routing finds charges: one query per event, or prefetched for a batch. */
+interface Lookups {
+  /** Charges whose `BillingPaymentIntentId` is the id; `undefined`: visibility did not answer. */
+  byIntent(paymentIntentId: string): Promise<Found | undefined>;
+  /** Open charges whose `BillingCustomerId` is the id; `undefined` as above. */
+  openOfCustomer(customerId: string): Promise<Found | undefined>;
+}
+
+export interface RouteOptions {
+  /** What to do with an event no workflow takes; default `'unmatched'`. */
+  fallback?: Fallback;
+  /**
+   * The caller's deadline (epoch ms; the receiver's request deadline): lookups and unmatched
+   * shards then get bounded shares of it instead of waiting out the SDK's retries.
+   */
+  deadline?: number;
 }
 
 /**
@@ -115,21 +170,31 @@ export function createEventRouter({
    * an overloaded run), the next shard, then one more: the event is durable in whichever took
    * it, and its re-routing dedupes by event id. Throws the last error when none took it.
    */
-  async function keepUnmatched(event: RoutedStripeEvent, reason: string): Promise<string> {
+  async function keepUnmatched(
+    event: RoutedStripeEvent,
+    reason: string,
+    deadline: number | undefined,
+  ): Promise<string> {
     const targets = unmatchedTargets(event).slice(0, 3);
     let lastError: unknown;
     for (const workflowId of targets) {
-      try {
-        await client.workflow.signalWithStart('unmatchedEvents', {
+      const keep = () =>
+        client.workflow.signalWithStart('unmatchedEvents', {
           workflowId,
           taskQueue,
           args: [{}],
           signal: unmatchedEventSignal,
           signalArgs: [{ ...event, reason } satisfies UnmatchedStripeEvent],
         });
+      try {
+        // With a deadline, a shard gets a share of it: the SDK retries a busy shard's refusal
+        // after a second, and the next shard may take the event at once.
+        if (deadline === undefined) await keep();
+        else await client.withDeadline(Math.min(deadline, Date.now() + SHARD_BUDGET_MS), keep);
         return workflowId;
       } catch (error) {
         lastError = error;
+        if (deadline !== undefined && Date.now() >= deadline) break;
       }
     }
     throw lastError;
@@ -163,30 +228,111 @@ export function createEventRouter({
   }
 
   /**
-   * Charge workflows matching a visibility query: open ones, and closed ones; `undefined` when
-   * the cluster's visibility rate limit refused the query (`frontend.namespaceRPS.visibility`,
-   * 10/s per frontend by default): the event is then kept as unmatched, durable at once, and its
-   * re-routing runs the query later instead of the receiver answering 503.
+   * Charge workflows matching a visibility query, open and closed; `undefined` when visibility
+   * could not answer in time: the cluster's visibility rate limit refused the query
+   * (`frontend.namespaceRPS.visibility`, 10/s per frontend by default; the SDK retries such a
+   * refusal after a second), or, with a `deadline`, the query outlived {@link LOOKUP_BUDGET_MS}.
+   * The event is then kept as unmatched, durable at once, and its re-routing runs the query later
+   * instead of the receiver answering 503.
    */
   async function findCharges(
     query: string,
-  ): Promise<{ open: string[]; closed: string[] } | undefined> {
+    deadline: number | undefined,
+    onEach?: (execution: WorkflowExecutionInfo) => void,
+    cap = MAX_CUSTOMER_CHARGES,
+  ): Promise<Found | undefined> {
     const open: string[] = [];
     const closed: string[] = [];
-    try {
+    const list = async () => {
       for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
         if (orderIdFromWorkflowId(execution.workflowId) === undefined) continue;
         (execution.status.name === 'RUNNING' ? open : closed).push(execution.workflowId);
-        if (open.length + closed.length >= MAX_CUSTOMER_CHARGES) break;
+        onEach?.(execution);
+        if (open.length + closed.length >= cap) break;
       }
+    };
+    try {
+      if (deadline === undefined) await list();
+      else await client.withDeadline(Math.min(deadline, Date.now() + LOOKUP_BUDGET_MS), list);
     } catch (error) {
       if (isRateLimited(error)) return undefined;
+      if (deadline !== undefined && isDeadlineExceeded(error) && Date.now() < deadline)
+        return undefined;
       throw error;
     }
     return { open: [...new Set(open)], closed: [...new Set(closed)] };
   }
 
-  async function routeToWorkflows(event: RoutedStripeEvent): Promise<RouteResult | string> {
+  const charges = (condition: string) => `WorkflowType = 'chargeCustomer' AND ${condition}`;
+  const openCharges = (condition: string) =>
+    charges(`ExecutionStatus = 'Running' AND ${condition}`);
+
+  /** Lookups of one event, each its own query. */
+  function singleLookups(deadline: number | undefined): Lookups {
+    return {
+      byIntent: (id) => findCharges(charges(`${BillingPaymentIntentId.name} = '${id}'`), deadline),
+      openOfCustomer: (id) =>
+        findCharges(openCharges(`${BillingCustomerId.name} = '${id}'`), deadline),
+    };
+  }
+
+  /**
+   * Lookups of many events at once: one `IN (…)` query per {@link LOOKUP_BATCH} intents and
+   * one per as many customers, instead of one query per event (a shard re-routing what it holds
+   * would otherwise spend the namespace's visibility rate on its own backlog).
+   */
+  async function batchLookups(events: readonly RoutedStripeEvent[]): Promise<Lookups> {
+    const intents = new Set<string>();
+    const customers = new Set<string>();
+    for (const { route } of events) {
+      if (route.kind === RouteKind.paymentIntent && isQueryableId(route.paymentIntentId))
+        intents.add(route.paymentIntentId);
+      if (route.kind === RouteKind.customer && route.customerId && isQueryableId(route.customerId))
+        customers.add(route.customerId);
+    }
+    const [byIntent, byCustomer] = await Promise.all([
+      prefetch([...intents], BillingPaymentIntentId, charges),
+      prefetch([...customers], BillingCustomerId, openCharges),
+    ]);
+    const single = singleLookups(undefined);
+    return {
+      byIntent: (id) =>
+        byIntent.has(id) ? Promise.resolve(byIntent.get(id)) : single.byIntent(id),
+      openOfCustomer: (id) =>
+        byCustomer.has(id) ? Promise.resolve(byCustomer.get(id)) : single.openOfCustomer(id),
+    };
+  }
+
+  /** What each id finds, by the keyword attribute the query filters on (`undefined`: refused). */
+  async function prefetch(
+    ids: string[],
+    attribute: typeof BillingPaymentIntentId, // a Keyword key, as BillingCustomerId is
+    query: (condition: string) => string,
+  ): Promise<Map<string, Found | undefined>> {
+    const found = new Map<string, Found | undefined>();
+    for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
+      const chunk = ids.slice(i, i + LOOKUP_BATCH);
+      const each = new Map<string, Found>(chunk.map((id) => [id, { open: [], closed: [] }]));
+      const result = await findCharges(
+        query(`${attribute.name} IN (${chunk.map((id) => `'${id}'`).join(', ')})`),
+        undefined,
+        (execution) => {
+          const target = each.get(execution.typedSearchAttributes.get(attribute) ?? '');
+          if (!target) return;
+          const list = execution.status.name === 'RUNNING' ? target.open : target.closed;
+          if (!list.includes(execution.workflowId)) list.push(execution.workflowId);
+        },
+        MAX_CUSTOMER_CHARGES * chunk.length,
+      );
+      for (const id of chunk) found.set(id, result === undefined ? undefined : each.get(id));
+    }
+    return found;
+  }
+
+  async function routeToWorkflows(
+    event: RoutedStripeEvent,
+    lookups: Lookups,
+  ): Promise<RouteResult | string> {
     const { route } = event;
     switch (route.kind) {
       case RouteKind.paymentIntent: {
@@ -202,10 +348,10 @@ export function createEventRouter({
             return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
           // The id in the metadata never ran here (another environment, or a typo): look it up.
         }
-        const found = await findCharges(
-          `WorkflowType = 'chargeCustomer' AND ${BillingPaymentIntentId.name} = '${route.paymentIntentId}'`,
-        );
-        if (found === undefined) return VISIBILITY_RATE_LIMITED;
+        if (!isQueryableId(route.paymentIntentId))
+          return { delivery: Delivery.ignored, reason: 'the intent id is not a Stripe id' };
+        const found = await lookups.byIntent(route.paymentIntentId);
+        if (found === undefined) return VISIBILITY_UNAVAILABLE;
         const { open, closed } = found;
         if (open.length > 0) return signalAll(open, event, MatchedBy.searchAttribute);
         // Only closed runs carry the intent's id, but a newer run of the same workflow id may be
@@ -216,10 +362,10 @@ export function createEventRouter({
       }
       case RouteKind.customer: {
         if (route.customerId === undefined) return 'the event does not name its customer';
-        const found = await findCharges(
-          `WorkflowType = 'chargeCustomer' AND ExecutionStatus = 'Running' AND ${BillingCustomerId.name} = '${route.customerId}'`,
-        );
-        if (found === undefined) return VISIBILITY_RATE_LIMITED;
+        if (!isQueryableId(route.customerId))
+          return { delivery: Delivery.ignored, reason: 'the customer id is not a Stripe id' };
+        const found = await lookups.openOfCustomer(route.customerId);
+        if (found === undefined) return VISIBILITY_UNAVAILABLE;
         const { open } = found;
         if (open.length > 0) {
           const result = await signalAll(open, event, MatchedBy.customer);
@@ -236,6 +382,19 @@ export function createEventRouter({
     }
   }
 
+  /** A routing result, or what becomes of an event no workflow took (`reason`). */
+  async function settle(
+    event: RoutedStripeEvent,
+    result: RouteResult | string,
+    fallback: Fallback,
+    deadline: number | undefined,
+  ): Promise<RouteResult> {
+    if (typeof result !== 'string') return result;
+    if (fallback === 'none') return { delivery: Delivery.undelivered, reason: result };
+    const workflowId = await keepUnmatched(event, result, deadline);
+    return { delivery: Delivery.unmatched, reason: result, workflowId };
+  }
+
   return {
     /** Where unmatched events are kept: the shards' ids, or the one id a caller named. */
     unmatchedWorkflowIds:
@@ -246,13 +405,30 @@ export function createEventRouter({
     /** Delivers `event` (see {@link RouteResult}); with `fallback: 'unmatched'` nothing is left undelivered. */
     async route(
       event: RoutedStripeEvent,
-      { fallback = 'unmatched' }: { fallback?: Fallback } = {},
+      { fallback = 'unmatched', deadline }: RouteOptions = {},
     ): Promise<RouteResult> {
-      const result = await routeToWorkflows(event);
-      if (typeof result !== 'string') return result;
-      if (fallback === 'none') return { delivery: Delivery.undelivered, reason: result };
-      const workflowId = await keepUnmatched(event, result);
-      return { delivery: Delivery.unmatched, reason: result, workflowId };
+      return settle(
+        event,
+        await routeToWorkflows(event, singleLookups(deadline)),
+        fallback,
+        deadline,
+      );
+    },
+
+    /**
+     * Routes many events as {@link route} does, with their lookups batched (one visibility query
+     * per {@link LOOKUP_BATCH} intents or customers); results are in input order.
+     */
+    async routeMany(
+      events: readonly RoutedStripeEvent[],
+      { fallback = 'unmatched' }: { fallback?: Fallback } = {},
+    ): Promise<RouteResult[]> {
+      const lookups = await batchLookups(events);
+      return Promise.all(
+        events.map(async (event): Promise<RouteResult> => {
+          return settle(event, await routeToWorkflows(event, lookups), fallback, undefined);
+        }),
+      );
     },
   };
 }

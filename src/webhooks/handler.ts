@@ -179,8 +179,9 @@ export function createStripeWebhookHandler(
     metrics.verified();
     const event = toRoutedEvent(verified.event);
     const started = Date.now();
+    const deadline = started + deadlineMs;
     try {
-      const result = await client.withDeadline(started + deadlineMs, () => router.route(event));
+      const result = await client.withDeadline(deadline, () => router.route(event, { deadline }));
       const fields = {
         eventId: event.signal.id,
         type: event.signal.type,

@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -48,6 +49,12 @@ export const MAX_ENTRIES = 1000;
 export const MAX_DELIVERED = 500;
 /** Events per routing activity. */
 const BATCH = 50;
+/**
+ * Marker of quiet arrivals and coalesced re-routes (issue 15): a new event wakes the loop only
+ * when it is due before the armed timer, and a timed pass also takes what falls due within
+ * {@link REROUTE_COALESCE_MS}. Runs started before it keep their command sequence.
+ */
+export const UNMATCHED_BATCH_PATCH = 'unmatched-batched-reroute-v1';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -57,6 +64,12 @@ const HOUR = 60 * MINUTE;
  * late workflow for about as long as Stripe itself would retry (3 days); customer-level events
  * matter only while a charge is open, so they are retried briefly (visibility lag) and parked.
  */
+/**
+ * A timed pass re-routes what falls due within this window too, so that a shard taking a steady
+ * stream fires one timer and one routing activity per window instead of one per event.
+ */
+export const REROUTE_COALESCE_MS = 5 * SECOND;
+
 export const REROUTE_BACKOFF_MS: Record<string, readonly number[]> = {
   [RouteKind.paymentIntent]: [
     30 * SECOND,
@@ -92,10 +105,14 @@ function emptyState(): UnmatchedEventsState {
  * receiver), re-routes them through the routing activity, and never completes on its own.
  */
 export async function unmatchedEvents(input: UnmatchedEventsInput = {}): Promise<never> {
+  const batched = patched(UNMATCHED_BATCH_PATCH);
+  const coalesceMs = batched ? REROUTE_COALESCE_MS : 0;
   const maxEventsPerRun = input.maxEventsPerRun ?? MAX_EVENTS_PER_RUN;
   const state = input.carried ?? emptyState();
   let eventsThisRun = 0;
   let changed = false;
+  /** When the armed re-route timer fires (epoch ms); undefined while none is armed. */
+  let armedAt: number | undefined;
   let requested = 0;
   let completed = 0;
   let includeParked = false;
@@ -118,15 +135,22 @@ export async function unmatchedEvents(input: UnmatchedEventsInput = {}): Promise
     state.totals.received++;
     eventsThisRun++;
     const backoff = REROUTE_BACKOFF_MS[event.route.kind];
+    const nextAttemptAt = backoff ? Date.now() + (backoff[0] ?? 0) : undefined;
     state.entries.push({
       ...event,
       state: backoff ? UnmatchedState.pending : UnmatchedState.kept,
       receivedAt: new Date().toISOString(),
       attempts: 0,
-      nextAttemptAt: backoff ? Date.now() + (backoff[0] ?? 0) : undefined,
+      nextAttemptAt,
     });
     evictOverflow();
-    changed = true;
+    // An event due after the armed timer is taken when that timer fires: waking the loop would
+    // cancel and re-arm the timer for every event of a steady stream.
+    if (
+      !batched ||
+      (nextAttemptAt !== undefined && (armedAt === undefined || nextAttemptAt < armedAt))
+    )
+      changed = true;
   });
   setHandler(unmatchedEventsQuery, () => ({ ...state, eventsThisRun }));
   setHandler(rerouteUpdate, async (request) => {
@@ -205,7 +229,7 @@ export async function unmatchedEvents(input: UnmatchedEventsInput = {}): Promise
     const due = state.entries.filter((e) =>
       asked !== undefined
         ? e.state === UnmatchedState.pending || (includeParked && e.state === UnmatchedState.parked)
-        : e.state === UnmatchedState.pending && (e.nextAttemptAt ?? Infinity) <= now,
+        : e.state === UnmatchedState.pending && (e.nextAttemptAt ?? Infinity) <= now + coalesceMs,
     );
     if (due.length > 0 || asked !== undefined) {
       const delivered = await reroute(due);
@@ -227,7 +251,9 @@ export async function unmatchedEvents(input: UnmatchedEventsInput = {}): Promise
     changed = false;
     const next = Math.min(...state.entries.map((e) => e.nextAttemptAt ?? Infinity));
     const wake = () => changed || requested > completed || shouldContinueAsNew();
+    armedAt = Number.isFinite(next) ? next : undefined;
     if (Number.isFinite(next)) await condition(wake, Math.max(next - Date.now(), 1));
     else await condition(wake);
+    armedAt = undefined;
   }
 }

@@ -139,7 +139,7 @@ describe('unmatched-events shards', () => {
     const router = createEventRouter({ client, taskQueue: 'billing' });
     expect(await router.route(intentEvent('pi_limited'))).toMatchObject({
       delivery: Delivery.unmatched,
-      reason: 'the visibility lookup was rate-limited; re-routed later',
+      reason: 'the visibility lookup was rate-limited or too slow; re-routed later',
     });
     expect(kept).toHaveLength(1);
   });
