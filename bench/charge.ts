@@ -26,6 +26,42 @@ export interface ChargeLevel {
   /** ours p50 ÷ floor p50. */
   p50Ratio: number;
   p99Ratio: number;
+  /**
+   * CPU per workflow, ms, over all rounds: the bench process (worker, receiver, simulator and
+   * the driver, all threads) and the Temporal server; `server` is absent on the cluster.
+   */
+  cpuMs?: { ours: CpuPerWorkflow; floor: CpuPerWorkflow };
+}
+
+export interface CpuPerWorkflow {
+  bench: number;
+  server?: number;
+}
+
+/** Adds the CPU one run used to `total`, per workflow of the run. */
+async function metered(
+  stack: BenchStack,
+  total: { bench: number; server: number | undefined; count: number },
+  run: () => Promise<RunStats>,
+): Promise<RunStats> {
+  const bench = process.cpuUsage();
+  const server = stack.serverCpuMs();
+  const stats = await run();
+  const used = process.cpuUsage(bench);
+  total.bench += (used.user + used.system) / 1000;
+  const after = stack.serverCpuMs();
+  total.server =
+    server === undefined || after === undefined ? undefined : (total.server ?? 0) + after - server;
+  total.count += stats.count;
+  return stats;
+}
+
+function perWorkflow(total: { bench: number; server: number | undefined; count: number }) {
+  const per = (ms: number) => Math.round((ms / total.count) * 10) / 10;
+  return {
+    bench: per(total.bench),
+    ...(total.server !== undefined && { server: per(total.server) }),
+  };
 }
 
 export async function benchCharges(
@@ -65,14 +101,19 @@ export async function benchCharges(
       const count = Math.max(sizes.minCharges, concurrency * sizes.perLane);
       const ours: RunStats[] = [];
       const floors: RunStats[] = [];
+      const oursCpu = { bench: 0, server: 0 as number | undefined, count: 0 };
+      const floorCpu = { bench: 0, server: 0 as number | undefined, count: 0 };
+      const runFloor = () =>
+        metered(stack, floorCpu, () => runClosedLoop(count, concurrency, floor));
+      const runOurs = () => metered(stack, oursCpu, () => runClosedLoop(count, concurrency, card));
       for (let round = 0; round < sizes.rounds; round++) {
         // The sides take turns going first (the server's db only grows during the run).
         if (round % 2 === 0) {
-          floors.push(await runClosedLoop(count, concurrency, floor));
-          ours.push(await runClosedLoop(count, concurrency, card));
+          floors.push(await runFloor());
+          ours.push(await runOurs());
         } else {
-          ours.push(await runClosedLoop(count, concurrency, card));
-          floors.push(await runClosedLoop(count, concurrency, floor));
+          ours.push(await runOurs());
+          floors.push(await runFloor());
         }
         progress(
           `charges c=${concurrency} round ${round + 1}/${sizes.rounds}: ${ours.at(-1)!.perSecond.toFixed(1)}/s (p50 ${ours.at(-1)!.p50Ms.toFixed(0)} ms), floor ${floors.at(-1)!.perSecond.toFixed(1)}/s (p50 ${floors.at(-1)!.p50Ms.toFixed(0)} ms)`,
@@ -88,6 +129,7 @@ export async function benchCharges(
         roundRatios: ours.map((r, i) => r.perSecond / floors[i]!.perSecond),
         p50Ratio: o.p50Ms / f.p50Ms,
         p99Ratio: o.p99Ms / f.p99Ms,
+        cpuMs: { ours: perWorkflow(oursCpu), floor: perWorkflow(floorCpu) },
       });
     }
     return levels;

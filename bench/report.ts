@@ -526,6 +526,20 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
   }
+  const metered = (charges ?? []).filter((l) => l.cpuMs !== undefined);
+  if (metered.length > 0) {
+    const side = (cpu: { bench: number; server?: number }) =>
+      `${show(cpu.bench)} ms in the bench process` +
+      (cpu.server === undefined ? '' : ` and ${show(cpu.server)} ms in the Temporal server`);
+    const levels = metered.map(
+      (l) =>
+        `at ${l.concurrency} in flight a card charge ${side(l.cpuMs!.ours)}, a floor workflow ${side(l.cpuMs!.floor)}`,
+    );
+    lines.push(
+      `Where the CPU goes (per workflow, all rounds; the bench process is the worker with its workflow thread, the receiver, the Stripe simulator and the driver, so a charge's share includes what Stripe itself would spend): ${levels.join('; ')}.`,
+      '',
+    );
+  }
   if (history) {
     const top = (b: Record<string, number>) =>
       Object.entries(b)

@@ -1,7 +1,7 @@
 // The bench's own stack, all on one machine: a Temporal dev server on a db file in a temp dir
 // (SQLite WAL, the project's search attributes), the Stripe simulator in-process delivering to the
 // real webhook receiver, and workers with the real activities on a pre-built bundle.
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,11 @@ export interface BenchStack {
   createWorker(taskQueue: string, extras?: WorkerExtras): Promise<Worker>;
   /** Bytes of the db file plus its WAL. */
   dbBytes(): number;
+  /**
+   * CPU ms the Temporal dev server has used so far (user + system, from /proc), or `undefined`
+   * on a server the bench did not start (the cluster's services and PostgreSQL are several).
+   */
+  serverCpuMs(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,36 @@ function fileBytes(path: string): number {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU ms of the processes whose command line contains `marker` (the dev server's db path is
+ * unique to the run), read from /proc; `undefined` where there is no /proc.
+ */
+function processCpuMs(marker: string): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) continue;
+      // Fields after the parenthesised command: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch (error) {
+      // A process that exited between the listing and the read.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return (ticks * 1000) / USER_HZ;
 }
 
 /** A Temporal server the bench did not start (the cluster): its namespace has the search attributes. */
@@ -151,6 +186,7 @@ export async function startBenchStack(existing?: ExistingTemporal): Promise<Benc
         ...extras,
       }),
     dbBytes: () => fileBytes(dbPath) + fileBytes(`${dbPath}-wal`),
+    serverCpuMs: () => (existing ? undefined : processCpuMs(dbPath)),
     async close() {
       await sim.close();
       await receiver.close();
