@@ -134,12 +134,12 @@ export function generatedBlocks(): GeneratedBlock[] {
     chaos('chaos-table', 'docs/chaos-full.md'),
     chaos('chaos-adversarial-table', 'docs/chaos-adversarial.md'),
     chaos('chaos-cluster-table', CLUSTER_RUN),
-    {
-      page: 'docs/cluster.md',
+    ...['docs/cluster.md', 'README.md'].map((page) => ({
+      page,
       block: 'chaos-cluster-summary',
       source: CLUSTER_RUN_FIGURES,
       body: clusterRunSummary(CLUSTER_RUN_FIGURES),
-    },
+    })),
   ];
 }
 
