@@ -1,6 +1,7 @@
 // Refunds in the chaos mix (issue 14): once an order's charge succeeded, its planned refund
 // requests go through the client at their times (repeated ids, concurrent requests over the
 // capture), under the same faults and kills; each answer is recorded for the checker.
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionLike } from '@temporalio/client';
 import type { ChargeHandle } from '../src/client/index.js';
@@ -49,6 +50,9 @@ async function persist<T>(
   const started = Date.now();
   for (;;) {
     const abort = new AbortController();
+    // The connection adds a listener per gRPC call it makes under the signal, and a long-polled
+    // `result()` makes one per poll: many listeners on one short-lived signal are expected.
+    setMaxListeners(Infinity, abort.signal);
     const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
     try {
       return await connection.withAbortSignal(abort.signal, call);
