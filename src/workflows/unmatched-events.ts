@@ -60,16 +60,16 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 /**
- * Timed re-routes after arrival, per route kind. PaymentIntent events wait for visibility or a
- * late workflow for about as long as Stripe itself would retry (3 days); customer-level events
- * matter only while a charge is open, so they are retried briefly (visibility lag) and parked.
- */
-/**
  * A timed pass re-routes what falls due within this window too, so that a shard taking a steady
  * stream fires one timer and one routing activity per window instead of one per event.
  */
 export const REROUTE_COALESCE_MS = 5 * SECOND;
 
+/**
+ * Timed re-routes after arrival, per route kind. PaymentIntent events wait for visibility or a
+ * late workflow for about as long as Stripe itself would retry (3 days); customer-level events
+ * matter only while a charge is open, so they are retried briefly (visibility lag) and parked.
+ */
 export const REROUTE_BACKOFF_MS: Record<string, readonly number[]> = {
   [RouteKind.paymentIntent]: [
     30 * SECOND,
