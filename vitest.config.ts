@@ -17,14 +17,14 @@ export default defineConfig({
     // a 2-core machine, while most files spend their time waiting on the servers: measured on
     // this machine, the default suite took 466 s with one fork, 320 s with two and 308 s with three
     // (more forks mostly add contention, and contention is what makes timing-sensitive tests flaky).
-    maxWorkers: 2,
+    // The explicit suites keep one file at a time: the chaos run and the signal flood each load
+    // the machine on their own, and each cluster file starts its own PostgreSQL and Temporal.
+    maxWorkers: suite ? 1 : 2,
     globalSetup: ['test/global-setup.ts'],
     include: suite ? [`test/${suite}/**/*.test.ts`] : ['test/**/*.test.ts'],
     exclude: suite ? [] : [...SUITES.map((s) => `test/${s}/**`), 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: suite === 'cluster' ? 300_000 : 120_000,
-    // Each cluster file starts its own PostgreSQL (and Temporal): one at a time on 2 cores.
-    fileParallelism: suite !== 'cluster',
     silent: 'passed-only',
   },
 });
