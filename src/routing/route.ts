@@ -285,7 +285,13 @@ export function createEventRouter({
     const intents = new Set<string>();
     const customers = new Set<string>();
     for (const { route } of events) {
-      if (route.kind === RouteKind.paymentIntent && isQueryableId(route.paymentIntentId))
+      // An intent whose metadata names its workflow is signalled without a lookup; only when
+      // that workflow never ran here is it looked up, on its own (below).
+      if (
+        route.kind === RouteKind.paymentIntent &&
+        route.workflowId === undefined &&
+        isQueryableId(route.paymentIntentId)
+      )
         intents.add(route.paymentIntentId);
       if (route.kind === RouteKind.customer && route.customerId && isQueryableId(route.customerId))
         customers.add(route.customerId);

@@ -101,6 +101,12 @@ describe('routeMany', () => {
         kind: RouteKind.paymentIntent,
         paymentIntentId: "pi_x' OR 'a'='a",
       }),
+      // Named by its metadata: signalled directly, and not part of the batch's query.
+      event(`evt_rm_7_${run}`, {
+        kind: RouteKind.paymentIntent,
+        paymentIntentId: `pi_rm_b_other_${run}`,
+        workflowId: b.workflowId,
+      }),
     ];
     const results = await router.routeMany(batch, { fallback: 'none' });
     expect(queries).toBe(2);
@@ -118,6 +124,7 @@ describe('routeMany', () => {
       },
       { delivery: Delivery.undelivered, reason: `no open charge of customer cus_rm_none_${run}` },
       { delivery: Delivery.ignored, reason: 'the intent id is not a Stripe id' },
+      { delivery: Delivery.workflow, workflowIds: [b.workflowId], matchedBy: 'metadata' },
     ]);
     // The same events one at a time find the same charges, with a query each.
     queries = 0;
@@ -134,9 +141,13 @@ describe('routeMany', () => {
         including(`evt_rm_1_${run}`, `evt_rm_4_${run}`),
       ),
     ).toEqual(expect.arrayContaining([`evt_rm_1_${run}`, `evt_rm_4_${run}`]));
-    expect(await signalsOnceRecorded(client, b.workflowId, including(`evt_rm_4_${run}`))).toContain(
-      `evt_rm_4_${run}`,
-    );
+    expect(
+      await signalsOnceRecorded(
+        client,
+        b.workflowId,
+        including(`evt_rm_4_${run}`, `evt_rm_7_${run}`),
+      ),
+    ).toEqual(expect.arrayContaining([`evt_rm_4_${run}`, `evt_rm_7_${run}`]));
     expect(await signalsOnceRecorded(client, c.workflowId, including(`evt_rm_2_${run}`))).toContain(
       `evt_rm_2_${run}`,
     );
