@@ -162,3 +162,64 @@ export function scratchActivities(stripe: Stripe): ScratchActivities {
     },
   };
 }
+
+/**
+ * What holds a time-skipping server's clock: every workflow with a pending activity or workflow
+ * task, each of which locks time skipping on the Java test server until it completes. Closed
+ * runs are listed too: the test server never releases the lock of an activity still pending
+ * when its run closed.
+ */
+export async function timeSkippingHolders(env: TestWorkflowEnvironment): Promise<string> {
+  const namespace = env.namespace ?? 'default';
+  const service = env.connection.workflowService;
+  const [open, closed] = await Promise.all([
+    service.listOpenWorkflowExecutions({ namespace, maximumPageSize: 1000 }),
+    service.listClosedWorkflowExecutions({ namespace, maximumPageSize: 1000 }),
+  ]);
+  const lines = await Promise.all(
+    [...open.executions, ...closed.executions].map(async ({ execution, type, status }) => {
+      const handle = env.client.workflow.getHandle(execution!.workflowId!, execution!.runId!);
+      const { raw } = await handle.describe();
+      const activities = (raw.pendingActivities ?? []).map(
+        (a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state}`,
+      );
+      const task = raw.pendingWorkflowTask
+        ? `workflow task ${raw.pendingWorkflowTask.state} attempt ${raw.pendingWorkflowTask.attempt}`
+        : undefined;
+      if (!task && activities.length === 0) return undefined;
+      return `${type?.name} ${execution!.workflowId} (${status}): ${task ?? 'no workflow task'}; activities [${activities.join(', ')}]`;
+    }),
+  );
+  return lines.filter((line) => line !== undefined).join('\n') || 'no pending task in any workflow';
+}
+
+/**
+ * `step` on a time-skipping server, failing after `ms` of real time with what holds the clock
+ * (a wait there should take seconds; one that lasts is a held time-skipping lock, not load).
+ */
+export async function inSkippedTime<T>(
+  env: TestWorkflowEnvironment,
+  what: string,
+  step: Promise<T>,
+  ms = 30_000,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void timeSkippingHolders(env)
+        .catch((error: unknown) => `(could not list them: ${String(error)})`)
+        .then((holders) =>
+          reject(
+            new Error(
+              `${what}: no answer in ${ms / 1000} s of real time; pending tasks:\n${holders}`,
+            ),
+          ),
+        );
+    }, ms);
+  });
+  try {
+    return await Promise.race([step, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

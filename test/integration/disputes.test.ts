@@ -13,7 +13,7 @@ import { disputesDueQuery } from '../../src/client/index.js';
 import { disputeWorkflowId } from '../../src/shared/after-charge-ids.js';
 import { BillingOrderId, BillingStatus } from '../../src/shared/search-attributes.js';
 import { startAfterChargeStack, type AfterChargeStack } from '../helpers/after-charge-stack.js';
-import { createTimeSkippingEnv } from '../helpers/temporal.js';
+import { createTimeSkippingEnv, inSkippedTime } from '../helpers/temporal.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -41,7 +41,11 @@ describe('a dispute on the time-skipping server', () => {
   });
 
   it('goes from its webhook to lost, with both reminders before the deadline, in seconds', async () => {
-    const { orderId, paymentIntentId } = await stack.charged({ amount: 4200 });
+    const { orderId, paymentIntentId } = await inSkippedTime(
+      env,
+      'the charge',
+      stack.charged({ amount: 4200 }),
+    );
     // Due a week from now on the workflow's clock: the time-skipping server's, which the earlier
     // waits moved ahead of the simulator's (it skips through the timers of idle workflows).
     const opened = stack.sim.disputes.open({
@@ -71,9 +75,9 @@ describe('a dispute on the time-skipping server', () => {
 
     // Days pass in seconds: the 3-day reminder, then the 1-day one.
     const untilFirst = dueBy - 3 * DAY_MS - (await env.currentTimeMs()) + 3600_000;
-    await env.sleep(untilFirst);
+    await inSkippedTime(env, 'the sleep to the 3-day reminder', env.sleep(untilFirst));
     await eventually(() => (kinds().length >= 2 ? true : undefined), 'the 3-day reminder');
-    await env.sleep(2 * DAY_MS);
+    await inSkippedTime(env, 'the sleep to the 1-day reminder', env.sleep(2 * DAY_MS));
     await eventually(() => (kinds().length >= 3 ? true : undefined), 'the 1-day reminder');
     expect(kinds()).toEqual(['dispute_opened', 'dispute_evidence_due', 'dispute_evidence_due']);
     const [, three, one] = stack.alerts.alerts;
@@ -82,7 +86,7 @@ describe('a dispute on the time-skipping server', () => {
 
     // The bank decides: charge.dispute.closed wakes the workflow, which reads `lost` from Stripe.
     stack.sim.disputes.close(disputeId, 'lost');
-    const result = await handle.result();
+    const result = await inSkippedTime(env, 'the dispute result', handle.result());
     expect(result).toMatchObject({ outcome: 'lost', disputeId, orderId, amount: 4200 });
     expect(kinds()).toEqual([
       'dispute_opened',
