@@ -33,3 +33,5 @@ export { RejectionReason, verifyStripeWebhook } from './webhooks/verify.js';
 export { Delivery, MatchedBy, type RouteResult } from './webhooks/route.js';
 export { createReceiverClient } from './webhooks/client.js';
 export { WEBHOOK_PATH } from './webhooks/server.js';
+/** The event types to subscribe your Stripe webhook endpoint to (its `enabled_events`). */
+export { WEBHOOK_ENDPOINT_EVENT_TYPES } from './shared/stripe-events.js';

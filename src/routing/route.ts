@@ -79,7 +79,22 @@ const SIGNAL_CONCURRENCY = 16;
 /** Charges a customer-level event wakes, at most (a customer rarely has more than a few open). */
 const MAX_CUSTOMER_CHARGES = 1000;
 
-type Outcome = 'signalled' | 'closed';
+/**
+ * A signal's fate: taken by an open run; refused because the id's last run has ended (`ended`,
+ * the server says so: {@link WORKFLOW_ENDED_MESSAGE}); or refused with no such run (`closed`,
+ * which covers both an ended run and an id that never ran here).
+ */
+type Outcome = 'signalled' | 'ended' | 'closed';
+
+/**
+ * What the Temporal server answers (NotFound) to a signal for a workflow id whose last run has
+ * ended: its `consts.ErrWorkflowCompleted`, the same for completed, failed, terminated and
+ * timed-out runs, and unchanged since the server's first releases. An id that never ran gets
+ * `workflow not found for ID: …` instead. Recognising it spares the describe that would tell the
+ * two apart, on the commonest late event: a card's `payment_intent.succeeded` after its charge
+ * ended. Any other NotFound still gets the describe.
+ */
+const WORKFLOW_ENDED_MESSAGE = 'workflow execution already completed';
 
 /** The reason an event is kept as unmatched when visibility refused its lookup or was too slow. */
 const VISIBILITY_UNAVAILABLE =
@@ -205,7 +220,8 @@ export function createEventRouter({
       await client.workflow.getHandle(workflowId).signal(stripeEventSignal, event.signal);
       return 'signalled';
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return 'closed';
+      if (error instanceof WorkflowNotFoundError)
+        return error.message === WORKFLOW_ENDED_MESSAGE ? 'ended' : 'closed';
       throw error;
     }
   }
@@ -350,7 +366,7 @@ export function createEventRouter({
               workflowIds: [route.workflowId],
               matchedBy: MatchedBy.metadata,
             };
-          if (await hasEnded(client, route.workflowId))
+          if (outcome === 'ended' || (await hasEnded(client, route.workflowId)))
             return { delivery: Delivery.closed, workflowIds: [route.workflowId] };
           // The id in the metadata never ran here (another environment, or a typo): look it up.
         }

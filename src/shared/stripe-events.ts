@@ -90,6 +90,33 @@ export const HANDLED_EVENT_TYPES = [
  */
 export const UNNEEDED_EVENT_TYPES: ReadonlySet<string> = new Set(['payment_intent.created']);
 
+/**
+ * The event types to subscribe a Stripe webhook endpoint to (its `enabled_events`, which takes
+ * exact types or `*`): every type of {@link HANDLED_EVENT_TYPES} that Stripe sends, without
+ * {@link UNNEEDED_EVENT_TYPES}. An endpoint subscribed to more works the same; each extra event
+ * costs a delivery and a signature check and is answered `ignored`.
+ */
+export const WEBHOOK_ENDPOINT_EVENT_TYPES = [
+  'payment_intent.amount_capturable_updated',
+  'payment_intent.canceled',
+  'payment_intent.partially_funded',
+  'payment_intent.payment_failed',
+  'payment_intent.processing',
+  'payment_intent.requires_action',
+  'payment_intent.succeeded',
+  'payment_method.attached',
+  'setup_intent.succeeded',
+  'customer.updated',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+] as const;
+
 /** Whether a workflow handles events of `type` (see {@link HANDLED_EVENT_TYPES}). */
 export function isHandledEventType(type: string): boolean {
   if (UNNEEDED_EVENT_TYPES.has(type)) return false;

@@ -15,7 +15,11 @@ import type { Simulator } from './simulator.js';
 import { webhookFaultRuleSchema } from './webhooks.js';
 
 const targetSchema = z
-  .object({ url: z.url(), secrets: z.array(z.string().min(1)).min(1) })
+  .object({
+    url: z.url(),
+    secrets: z.array(z.string().min(1)).min(1),
+    enabledEvents: z.array(z.string().min(1)).min(1).optional(),
+  })
   .strict();
 const advanceSchema = z.object({ ms: z.number().int().min(0) }).strict();
 const searchLagSchema = z.object({ ms: searchLagMsSchema }).strict();

@@ -52,6 +52,12 @@ export type WebhookFaultRule = z.input<typeof webhookFaultRuleSchema>;
 export interface WebhookTarget {
   url: string;
   secrets: string[];
+  /**
+   * The endpoint's subscription, Stripe's `enabled_events`: exact types, or `*` (the default)
+   * for all. An event of another type is not delivered to it (it is still listed by
+   * `/v1/events`, with `pending_webhooks: 0`).
+   */
+  enabledEvents?: readonly string[] | undefined;
 }
 
 /** One delivery attempt, for inspection. */
@@ -129,12 +135,16 @@ export class WebhookDispatcher {
   setTarget(target: WebhookTarget | undefined): void {
     if (target && target.secrets.length === 0)
       throw new Error('a webhook target needs at least one signing secret');
+    if (target?.enabledEvents?.length === 0)
+      throw new Error('a webhook target\'s enabledEvents needs at least one type, or "*" for all');
     this.target = target;
   }
 
   /** Queues an event for delivery, applying the webhook fault rules that match it. */
   enqueue(event: StripeEventLike): void {
     if (!this.target || this.closed) return;
+    const enabled = this.target.enabledEvents ?? ['*'];
+    if (!enabled.includes('*') && !enabled.includes(event.type)) return;
     const rules = this.faults.take(event);
     const has = (kind: WebhookFaultKind) => rules.find((r) => r.kind === kind);
     if (has(WebhookFaultKind.drop)) {

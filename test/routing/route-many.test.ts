@@ -153,3 +153,49 @@ describe('routeMany', () => {
     );
   }, 60_000);
 });
+
+describe('route', () => {
+  it('answers an event for an ended charge closed without a describe; an id that never ran is described, then looked up', async () => {
+    const ended = await charge('ended', `pi_rm_ended_${run}`, `cus_rm_ended_${run}`);
+    await ended.terminate('ended for the test');
+    charges.splice(charges.indexOf(ended), 1);
+    let describes = 0;
+    let queries = 0;
+    const client = new Client({
+      connection: server.client.connection,
+      namespace: server.namespace,
+    });
+    const getHandle = client.workflow.getHandle.bind(client.workflow);
+    client.workflow.getHandle = ((...args: Parameters<typeof getHandle>) => {
+      const handle = getHandle(...args);
+      const describe = handle.describe.bind(handle);
+      handle.describe = () => (describes++, describe());
+      return handle;
+    }) as typeof client.workflow.getHandle;
+    const list = client.workflow.list.bind(client.workflow);
+    client.workflow.list = (options) => (queries++, list(options));
+    const router = createEventRouter({ client, taskQueue });
+
+    const late = event(`evt_rm_late_${run}`, {
+      kind: RouteKind.paymentIntent,
+      paymentIntentId: `pi_rm_ended_${run}`,
+      workflowId: ended.workflowId,
+    });
+    expect(await router.route(late, { fallback: 'none' })).toEqual({
+      delivery: Delivery.closed,
+      workflowIds: [ended.workflowId],
+    });
+    expect({ describes, queries }).toEqual({ describes: 0, queries: 0 });
+
+    const elsewhere = chargeWorkflowId(`route-many-${run}-never-ran`);
+    const stray = event(`evt_rm_stray_${run}`, {
+      kind: RouteKind.paymentIntent,
+      paymentIntentId: `pi_rm_stray_${run}`,
+      workflowId: elsewhere,
+    });
+    expect(await router.route(stray, { fallback: 'none' })).toMatchObject({
+      delivery: Delivery.undelivered,
+    });
+    expect({ describes, queries }).toEqual({ describes: 1, queries: 1 });
+  });
+});

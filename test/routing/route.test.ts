@@ -12,6 +12,7 @@ import {
   RouteKind,
   UNMATCHED_EVENTS_SHARDS,
   unmatchedEventsShard,
+  WEBHOOK_ENDPOINT_EVENT_TYPES,
   type RoutedStripeEvent,
 } from '../../src/shared/stripe-events.js';
 
@@ -63,6 +64,28 @@ describe('handled event types', () => {
     ['product.updated', false],
   ])('%s is handled: %s', (type, handled) => {
     expect(isHandledEventType(type)).toBe(handled);
+  });
+
+  it('the endpoint subscription lists handled types only, and every handled type the simulator sends', () => {
+    for (const type of WEBHOOK_ENDPOINT_EVENT_TYPES)
+      expect(isHandledEventType(type), type).toBe(true);
+    // What the simulator (Stripe's behaviour here) emits, read from its source.
+    const emitted = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else
+          for (const [, type] of readFileSync(path, 'utf8').matchAll(/emit\(\s*'([a-z_.]+)'/g))
+            emitted.add(type!);
+      }
+    };
+    walk(join(SRC, 'simulator'));
+    expect(emitted.size).toBeGreaterThan(10);
+    const handledEmitted = [...emitted].filter(isHandledEventType);
+    expect(handledEmitted.length).toBeGreaterThan(5);
+    for (const type of handledEmitted)
+      expect(WEBHOOK_ENDPOINT_EVENT_TYPES as readonly string[], type).toContain(type);
   });
 
   it('an event of a type no workflow handles is ignored without a single Temporal call', async () => {

@@ -2,6 +2,7 @@
 // retries with backoff on the simulated clock, `delivery_success`, and every webhook fault.
 import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WEBHOOK_ENDPOINT_EVENT_TYPES } from '../../src/shared/stripe-events.js';
 import { WebhookFaultKind, type Simulator } from '../../src/simulator/index.js';
 import { startTestSimulator } from './sim-fixture.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
@@ -108,6 +109,32 @@ describe('webhook delivery', () => {
     expect(succeeded.data).toHaveLength(1);
     const retrieved = await stripe.events.retrieve(succeeded.data[0]?.id ?? '');
     expect(retrieved.type).toBe('payment_intent.succeeded');
+  });
+
+  it('delivers only the types its endpoint subscribes to (enabled_events), set over HTTP under /_sim/ too', async () => {
+    const response = await fetch(`${sim.url}/_sim/webhooks/target`, {
+      method: 'POST',
+      body: JSON.stringify({
+        url: receiver.url,
+        secrets: [receiver.secret],
+        enabledEvents: [...WEBHOOK_ENDPOINT_EVENT_TYPES],
+      }),
+    });
+    expect(response.status).toBe(200);
+    await stripe.customers.create({});
+    await chargeVisa('o-enabled');
+    await sim.flushWebhooks();
+    // customer.created and payment_intent.created are not in the project's subscription.
+    expect(verifiedTypes()).toEqual(['payment_intent.succeeded']);
+    // Stripe still has every event.
+    expect((await stripe.events.list()).data.map((e) => e.type)).toEqual([
+      'payment_intent.succeeded',
+      'payment_intent.created',
+      'customer.created',
+    ]);
+    expect(() =>
+      sim.setWebhookTarget({ url: receiver.url, secrets: [receiver.secret], enabledEvents: [] }),
+    ).toThrow(/enabledEvents needs at least one type/);
   });
 });
 
