@@ -98,7 +98,26 @@ export function parseSearchQuery(text: string): ParsedSearchQuery {
  * AND query, or the only clause), else undefined.
  */
 export function pinnedMetadataValue(query: SearchQuery, key: string): string | undefined {
+  return pinnedMetadata(query, key)?.value;
+}
+
+/**
+ * A `metadata[key]:value` pair that every result must have (of `key` when given, else the
+ * first), or undefined: what an index on metadata can answer before the query is run.
+ */
+export function pinnedMetadata(
+  query: SearchQuery,
+  key?: string,
+): { key: string; value: string } | undefined {
   if (query.combinator === 'OR' && query.clauses.length > 1) return undefined;
-  return query.clauses.find((c) => !c.negated && c.operator === ':' && c.metadataKey === key)
-    ?.value;
+  const clause = query.clauses.find(
+    (c) =>
+      !c.negated &&
+      c.operator === ':' &&
+      c.metadataKey !== undefined &&
+      (key === undefined || c.metadataKey === key),
+  );
+  return clause?.metadataKey !== undefined
+    ? { key: clause.metadataKey, value: clause.value }
+    : undefined;
 }

@@ -140,6 +140,18 @@ export class Store {
   readonly refundState = new Map<string, RefundState>();
   readonly disputes = new Map<string, StripeObject>();
   readonly disputeState = new Map<string, DisputeState>();
+  /**
+   * Ids whose state holds a `settlement` (bank debits, refunds), in the order they were
+   * scheduled: every API request settles what is due, and scanning only these keeps that O(1)
+   * in the number of intents and refunds the account holds.
+   */
+  readonly settling = { paymentIntents: new Set<string>(), refunds: new Set<string>() };
+  /**
+   * PaymentIntent ids by each `metadata` pair they have had (`key\u0000value`), so that a search
+   * pinned to one (`metadata['order_id']:'o1'`) does not scan the account, as Stripe's indexed
+   * search does not. A pair an update removed stays listed: search re-checks every candidate.
+   */
+  private readonly intentsByMetadata = new Map<string, Set<string>>();
   private readonly eventLog: StripeEventLike[] = [];
   private readonly listeners: EventListener[] = [];
 
@@ -147,6 +159,24 @@ export class Store {
     readonly clock: SimClock,
     readonly ids: IdGenerator,
   ) {}
+
+  /** Records an intent's current metadata pairs for {@link intentsWithMetadata}; call on every change. */
+  indexIntentMetadata(pi: StripeObject): void {
+    for (const [key, value] of Object.entries((pi.metadata ?? {}) as Record<string, unknown>)) {
+      const pair = `${key}\u0000${String(value)}`;
+      const ids = this.intentsByMetadata.get(pair) ?? new Set<string>();
+      ids.add(pi.id);
+      this.intentsByMetadata.set(pair, ids);
+    }
+  }
+
+  /** The intents that have, or once had, `metadata[key] === value` (a superset: check each). */
+  *intentsWithMetadata(key: string, value: string): Iterable<StripeObject> {
+    for (const id of this.intentsByMetadata.get(`${key}\u0000${value}`) ?? []) {
+      const pi = this.paymentIntents.get(id);
+      if (pi) yield pi;
+    }
+  }
 
   /** Subscribes to emitted events. */
   onEvent(listener: EventListener): void {

@@ -138,6 +138,26 @@ describe('the query the project sends', () => {
     expect(await searchIds(byOrder(orderId))).toEqual([pi.id]);
   });
 
+  it('a metadata pair an update adds is found, one it changes or unsets is not (search answers from an index)', async () => {
+    const added = await stripe.paymentIntents.create({ amount: 1000, currency: 'usd' });
+    const moved = await createFor('o-before');
+    const unset = await createFor('o-unset');
+    await stripe.paymentIntents.update(added.id, { metadata: { order_id: 'o-added' } });
+    await stripe.paymentIntents.update(moved.id, { metadata: { order_id: 'o-after' } });
+    await stripe.paymentIntents.update(unset.id, { metadata: { order_id: '' } });
+    sim.advanceTime(DEFAULT_SEARCH_LAG_MS);
+    expect(await searchIds(byOrder('o-added'))).toEqual([added.id]);
+    expect(await searchIds(byOrder('o-after'))).toEqual([moved.id]);
+    expect(await searchIds(byOrder('o-before'))).toEqual([]);
+    expect(await searchIds(byOrder('o-unset'))).toEqual([]);
+    // The same pair pinned in an AND query, and not pinned at all (OR, negation): one answer.
+    expect(await searchIds(`${byOrder('o-after')} AND amount:1000`)).toEqual([moved.id]);
+    expect(await searchIds(`${byOrder('o-after')} OR ${byOrder('o-added')}`)).toEqual([
+      moved.id,
+      added.id,
+    ]);
+  });
+
   it('a quote inside the value is escaped with a backslash, in single or double quotes; unescaped it is a 400', async () => {
     const single = await createFor("o'brien");
     const double = await createFor('say "hi"');

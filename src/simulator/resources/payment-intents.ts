@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { cardError, invalidParam, resourceMissing, unexpectedState } from '../errors.js';
 import { inRange, listParams, param, parseParams, withMetadata } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
-import { parseSearchQuery } from '../search.js';
+import { parseSearchQuery, pinnedMetadata } from '../search.js';
 import { refId, type RequestOrigin, type StripeObject } from '../store.js';
 import type { TestBehaviour } from '../test-payment-methods.js';
 import { openDispute } from './disputes.js';
@@ -407,12 +407,14 @@ function attempt(
       const charge = createCharge(sim, pi, pm, 'pending');
       pi.status = PaymentIntentStatus.processing;
       pi.last_payment_error = null;
-      if (state)
+      if (state) {
         state.settlement = {
           at: sim.clock.now() + sim.processingDelayMs,
           behaviour,
           chargeId: charge.id,
         };
+        sim.store.settling.paymentIntents.add(pi.id);
+      }
       sim.store.emit('payment_intent.processing', pi, origin);
       return;
     }
@@ -442,11 +444,17 @@ function throwDecline(
 /** Settles every bank debit whose processing delay has passed (simulated time). */
 export function settleDuePaymentIntents(sim: SimContext): void {
   const now = sim.clock.now();
-  for (const [id, state] of sim.store.paymentIntentState) {
-    const settlement = state.settlement;
+  for (const id of sim.store.settling.paymentIntents) {
+    const state = sim.store.paymentIntentState.get(id);
+    const settlement = state?.settlement;
     const pi = sim.store.paymentIntents.get(id);
-    if (!settlement || !pi || settlement.at > now) continue;
+    if (!state || !settlement || !pi) {
+      sim.store.settling.paymentIntents.delete(id);
+      continue;
+    }
+    if (settlement.at > now) continue;
     delete state.settlement;
+    sim.store.settling.paymentIntents.delete(id);
     if (pi.status !== PaymentIntentStatus.processing) continue;
     const pm = sim.store.paymentMethods.get(refId(pi.payment_method) ?? '');
     const charge = sim.store.charges.get(settlement.chargeId);
@@ -566,6 +574,7 @@ const create: ApiHandler = (request, sim) => {
     transfer_group: null,
   };
   sim.store.paymentIntents.set(id, pi);
+  sim.store.indexIntentMetadata(pi);
   sim.store.paymentIntentState.set(id, { confirmations: 0, createdAtMs: sim.clock.now() });
   sim.store.emit('payment_intent.created', pi, request.origin);
   if (params.confirm === true)
@@ -600,8 +609,10 @@ const update: ApiHandler = (request, sim) => {
   if (params.amount !== undefined) pi.amount = params.amount;
   if (params.description !== undefined) pi.description = params.description;
   if (params.receipt_email !== undefined) pi.receipt_email = params.receipt_email;
-  if (params.metadata !== undefined)
+  if (params.metadata !== undefined) {
     pi.metadata = withMetadata(pi.metadata as Record<string, string>, params.metadata);
+    sim.store.indexIntentMetadata(pi);
+  }
   if (params.payment_method !== undefined) {
     pi.payment_method = resolvePaymentMethod(sim, params.payment_method, 'payment_method').id;
     pi.status = PaymentIntentStatus.requiresConfirmation;
@@ -648,7 +659,13 @@ type Clause = (pi: StripeObject) => boolean;
 /** The PaymentIntent fields search accepts besides `metadata['key']`. */
 const SEARCH_FIELDS: readonly string[] = ['status', 'customer', 'currency', 'amount', 'created'];
 
-function compileSearchQuery(text: string): Clause {
+/** A compiled query: the test for each intent, and the metadata pair every match must have. */
+interface CompiledSearch {
+  matches: Clause;
+  pinned: { key: string; value: string } | undefined;
+}
+
+function compileSearchQuery(text: string): CompiledSearch {
   const parsed = parseSearchQuery(text);
   if (!parsed.ok) throw invalidParam(parsed.message, 'query');
   const clauses = parsed.query.clauses.map((clause): Clause => {
@@ -675,9 +692,13 @@ function compileSearchQuery(text: string): Clause {
     };
     return clause.negated ? (pi) => !compare(pi) : compare;
   });
-  return parsed.query.combinator === 'OR'
-    ? (pi) => clauses.some((c) => c(pi))
-    : (pi) => clauses.every((c) => c(pi));
+  return {
+    matches:
+      parsed.query.combinator === 'OR'
+        ? (pi) => clauses.some((c) => c(pi))
+        : (pi) => clauses.every((c) => c(pi)),
+    pinned: pinnedMetadata(parsed.query),
+  };
 }
 
 /**
@@ -688,15 +709,16 @@ function compileSearchQuery(text: string): Clause {
  */
 const search: ApiHandler = (request: ApiRequest, sim) => {
   const params = parseParams(searchQuery, request.params);
-  const matches = compileSearchQuery(params.query);
+  const { matches, pinned } = compileSearchQuery(params.query);
   const limit = params.limit ?? 10;
   const offset = params.page !== undefined ? Number(params.page.replace(/^page_/, '')) || 0 : 0;
   const indexedBy = sim.clock.now() - sim.searchLagMs;
   const indexed = (pi: StripeObject): boolean =>
     (sim.store.paymentIntentState.get(pi.id)?.createdAtMs ?? 0) <= indexedBy;
-  const all = newestFirst(
-    [...sim.store.paymentIntents.values()].filter((pi) => indexed(pi) && matches(pi)),
-  );
+  const candidates = pinned
+    ? sim.store.intentsWithMetadata(pinned.key, pinned.value)
+    : sim.store.paymentIntents.values();
+  const all = newestFirst([...candidates].filter((pi) => indexed(pi) && matches(pi)));
   const page = all.slice(offset, offset + limit);
   const hasMore = all.length > offset + limit;
   const body = renderList(sim.store, '/v1/payment_intents/search', page, hasMore, params.expand);

@@ -314,6 +314,7 @@ const create: ApiHandler = (request, sim) => {
       : {}),
   };
   sim.store.refunds.set(id, refund);
+  if (next.then !== undefined) sim.store.settling.refunds.add(id);
   sim.store.refundState.set(id, {
     ...(next.then !== undefined
       ? {
@@ -352,6 +353,7 @@ export function settleRefund(
       `refund ${refund.id} is ${String(from)}; it can go from pending to succeeded or failed, or from succeeded to failed`,
     );
   delete sim.store.refundState.get(refund.id)?.settlement;
+  sim.store.settling.refunds.delete(refund.id);
   const previous: Record<string, unknown> = { status: from };
   refund.status = outcome.status;
   if ('pending_reason' in refund) {
@@ -377,11 +379,17 @@ export function settleRefund(
 /** Settles every refund whose settlement time has passed (simulated time). */
 export function settleDueRefunds(sim: SimContext): void {
   const now = sim.clock.now();
-  for (const [id, state] of sim.store.refundState) {
-    const settlement = state.settlement;
+  for (const id of sim.store.settling.refunds) {
+    const state = sim.store.refundState.get(id);
+    const settlement = state?.settlement;
     const refund = sim.store.refunds.get(id);
-    if (!settlement || !refund || settlement.at > now) continue;
+    if (!state || !settlement || !refund) {
+      sim.store.settling.refunds.delete(id);
+      continue;
+    }
+    if (settlement.at > now) continue;
     delete state.settlement;
+    sim.store.settling.refunds.delete(id);
     const from = refund.status;
     if (
       from !== RefundStatus.pending &&
