@@ -136,6 +136,12 @@ export async function startBenchStack(existing?: ExistingTemporal): Promise<Benc
               'journal_mode=wal',
               '--sqlite-pragma',
               'synchronous=normal',
+              // The CLI turns the server's search-attribute cache off, so that attributes added
+              // while it runs show at once; it then reads the cluster metadata and the namespace
+              // from SQLite on every start and upsert that carries one. A production server caches
+              // them, and the bench's are all registered before the server starts.
+              '--dynamic-config-value',
+              'system.forceSearchAttributesCacheRefreshOnRead=false',
             ],
           },
         }),
