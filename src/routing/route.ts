@@ -110,6 +110,11 @@ const GRPC_RESOURCE_EXHAUSTED = 8;
 export const LOOKUP_BUDGET_MS = 1000;
 /** Time a receiver gives one unmatched shard before it tries the next one. */
 export const SHARD_BUDGET_MS = 1500;
+/**
+ * Signal-with-starts one event gets before routing fails (the receiver answers 503): three
+ * shards' budgets fit in the receiver's default deadline of 5 s.
+ */
+const UNMATCHED_TRIES = 3;
 /** Ids per `IN (…)` visibility query of a batch lookup. */
 const LOOKUP_BATCH = 50;
 
@@ -182,15 +187,18 @@ export function createEventRouter({
 
   /**
    * Signal-with-start into the event's shard; if that one refuses (a continue-as-new in flight,
-   * an overloaded run), the next shard, then one more: the event is durable in whichever took
-   * it, and its re-routing dedupes by event id. Throws the last error when none took it.
+   * an overloaded run), the next shard, then one more ({@link UNMATCHED_TRIES} tries; with fewer
+   * shards, such as one `unmatchedWorkflowId`, the same one again, since a refusal is brief): the
+   * event is durable in whichever took it, and its re-routing dedupes by event id. Throws the
+   * last error when none took it.
    */
   async function keepUnmatched(
     event: RoutedStripeEvent,
     reason: string,
     deadline: number | undefined,
   ): Promise<string> {
-    const targets = unmatchedTargets(event).slice(0, 3);
+    const shards = unmatchedTargets(event);
+    const targets = Array.from({ length: UNMATCHED_TRIES }, (_, i) => shards[i % shards.length]!);
     let lastError: unknown;
     for (const workflowId of targets) {
       const keep = () =>

@@ -137,6 +137,24 @@ describe('unmatched-events shards', () => {
     const fake = fakeClient(() => true);
     const router = createEventRouter({ client: fake.client, taskQueue: 'billing' });
     await expect(router.route(intentEvent('pi_down'))).rejects.toThrow(/refused/);
+    expect(fake.calls(), 'one lookup, then three shards').toBe(4);
+  });
+
+  it('one unmatched workflow (unmatchedWorkflowId) that refuses is tried again, three times in all', async () => {
+    let refusals = 2;
+    const fake = fakeClient(() => refusals-- > 0);
+    const router = createEventRouter({
+      client: fake.client,
+      taskQueue: 'billing',
+      unmatchedWorkflowId: 'unmatched-test',
+    });
+    expect(await router.route(intentEvent('pi_busy'))).toMatchObject({
+      delivery: Delivery.unmatched,
+      workflowId: 'unmatched-test',
+    });
+    expect(fake.kept).toEqual(['unmatched-test']);
+    refusals = 3;
+    await expect(router.route(intentEvent('pi_busy_3'))).rejects.toThrow(/refused/);
   });
 
   it('a visibility lookup refused by the rate limit keeps the event as unmatched instead of failing', async () => {
