@@ -126,6 +126,29 @@ export interface DisputeState {
 /** Listeners told about every event as it is emitted (the webhook dispatcher). */
 export type EventListener = (event: StripeEventLike) => void;
 
+/**
+ * Takes the settlements due by `now` among the ids in `waiting` (a {@link Store.settling} set),
+ * in the order they were scheduled: each leaves its state and the set. An id whose state no
+ * longer holds a settlement leaves the set too.
+ */
+export function takeDueSettlements<T extends { at: number }>(
+  waiting: Set<string>,
+  states: ReadonlyMap<string, { settlement?: T }>,
+  now: number,
+): [id: string, settlement: T][] {
+  const due: [string, T][] = [];
+  for (const id of waiting) {
+    const state = states.get(id);
+    const settlement = state?.settlement;
+    if (settlement && settlement.at > now) continue;
+    waiting.delete(id);
+    if (!state || !settlement) continue;
+    delete state.settlement;
+    due.push([id, settlement]);
+  }
+  return due;
+}
+
 /** The in-memory Stripe account. */
 export class Store {
   readonly customers = new Map<string, StripeObject>();

@@ -150,7 +150,7 @@ describe('the query the project sends', () => {
     expect(await searchIds(byOrder('o-after'))).toEqual([moved.id]);
     expect(await searchIds(byOrder('o-before'))).toEqual([]);
     expect(await searchIds(byOrder('o-unset'))).toEqual([]);
-    // The same pair pinned in an AND query, and not pinned at all (OR, negation): one answer.
+    // The same pair pinned in an AND query, and not pinned at all (OR): the same answers.
     expect(await searchIds(`${byOrder('o-after')} AND amount:1000`)).toEqual([moved.id]);
     expect(await searchIds(`${byOrder('o-after')} OR ${byOrder('o-added')}`)).toEqual([
       moved.id,

@@ -8,7 +8,7 @@ import { cardError, invalidParam, resourceMissing, unexpectedState } from '../er
 import { inRange, listParams, param, parseParams, withMetadata } from '../params.js';
 import type { ApiHandler, ApiRequest, SimContext } from '../router.js';
 import { parseSearchQuery, pinnedMetadata } from '../search.js';
-import { refId, type RequestOrigin, type StripeObject } from '../store.js';
+import { refId, takeDueSettlements, type RequestOrigin, type StripeObject } from '../store.js';
 import type { TestBehaviour } from '../test-payment-methods.js';
 import { openDispute } from './disputes.js';
 import { render, renderList } from './expand.js';
@@ -443,19 +443,14 @@ function throwDecline(
 
 /** Settles every bank debit whose processing delay has passed (simulated time). */
 export function settleDuePaymentIntents(sim: SimContext): void {
-  const now = sim.clock.now();
-  for (const id of sim.store.settling.paymentIntents) {
-    const state = sim.store.paymentIntentState.get(id);
-    const settlement = state?.settlement;
+  const due = takeDueSettlements(
+    sim.store.settling.paymentIntents,
+    sim.store.paymentIntentState,
+    sim.clock.now(),
+  );
+  for (const [id, settlement] of due) {
     const pi = sim.store.paymentIntents.get(id);
-    if (!state || !settlement || !pi) {
-      sim.store.settling.paymentIntents.delete(id);
-      continue;
-    }
-    if (settlement.at > now) continue;
-    delete state.settlement;
-    sim.store.settling.paymentIntents.delete(id);
-    if (pi.status !== PaymentIntentStatus.processing) continue;
+    if (!pi || pi.status !== PaymentIntentStatus.processing) continue;
     const pm = sim.store.paymentMethods.get(refId(pi.payment_method) ?? '');
     const charge = sim.store.charges.get(settlement.chargeId);
     if (!pm || !charge) continue;

@@ -8,7 +8,7 @@ import { SimControlError, invalidParam, refused, resourceMissing } from '../erro
 import { RuleBook, ruleSchedule } from '../faults.js';
 import { param, parseParams, withMetadata } from '../params.js';
 import type { ApiHandler, SimContext } from '../router.js';
-import { refId, type RequestOrigin, type StripeObject } from '../store.js';
+import { refId, takeDueSettlements, type RequestOrigin, type StripeObject } from '../store.js';
 import { render } from './expand.js';
 import { listChargeObjects } from './pagination.js';
 
@@ -378,18 +378,14 @@ export function settleRefund(
 
 /** Settles every refund whose settlement time has passed (simulated time). */
 export function settleDueRefunds(sim: SimContext): void {
-  const now = sim.clock.now();
-  for (const id of sim.store.settling.refunds) {
-    const state = sim.store.refundState.get(id);
-    const settlement = state?.settlement;
+  const due = takeDueSettlements(
+    sim.store.settling.refunds,
+    sim.store.refundState,
+    sim.clock.now(),
+  );
+  for (const [id, settlement] of due) {
     const refund = sim.store.refunds.get(id);
-    if (!state || !settlement || !refund) {
-      sim.store.settling.refunds.delete(id);
-      continue;
-    }
-    if (settlement.at > now) continue;
-    delete state.settlement;
-    sim.store.settling.refunds.delete(id);
+    if (!refund) continue;
     const from = refund.status;
     if (
       from !== RefundStatus.pending &&
