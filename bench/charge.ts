@@ -27,10 +27,15 @@ export interface ChargeLevel {
   p50Ratio: number;
   p99Ratio: number;
   /**
+   * The same card charges with the receiver signalling every webhook (`signalAnswers`), the
+   * answers to the charge's own confirm included: what not signalling them saves.
+   */
+  signalled?: { stats: RunStats; throughputRatio: number; roundRatios: number[] };
+  /**
    * CPU per workflow, ms, over all rounds: the bench process (worker, receiver, simulator and
    * the driver, all threads) and the Temporal server; `server` is absent on the cluster.
    */
-  cpuMs?: { ours: CpuPerWorkflow; floor: CpuPerWorkflow };
+  cpuMs?: { ours: CpuPerWorkflow; floor: CpuPerWorkflow; signalled?: CpuPerWorkflow };
 }
 
 export interface CpuPerWorkflow {
@@ -101,26 +106,38 @@ export async function benchCharges(
       const count = Math.max(sizes.minCharges, concurrency * sizes.perLane);
       const ours: RunStats[] = [];
       const floors: RunStats[] = [];
+      const signalling: RunStats[] = [];
       const oursCpu = { bench: 0, server: 0 as number | undefined, count: 0 };
       const floorCpu = { bench: 0, server: 0 as number | undefined, count: 0 };
-      const runFloor = () =>
-        metered(stack, floorCpu, () => runClosedLoop(count, concurrency, floor));
-      const runOurs = () => metered(stack, oursCpu, () => runClosedLoop(count, concurrency, card));
+      const signallingCpu = { bench: 0, server: 0 as number | undefined, count: 0 };
+      const sides = [
+        async () =>
+          floors.push(
+            await metered(stack, floorCpu, () => runClosedLoop(count, concurrency, floor)),
+          ),
+        async () =>
+          ours.push(await metered(stack, oursCpu, () => runClosedLoop(count, concurrency, card))),
+        async () => {
+          stack.signalAnswers(true);
+          try {
+            signalling.push(
+              await metered(stack, signallingCpu, () => runClosedLoop(count, concurrency, card)),
+            );
+          } finally {
+            stack.signalAnswers(false);
+          }
+        },
+      ];
       for (let round = 0; round < sizes.rounds; round++) {
         // The sides take turns going first (the server's db only grows during the run).
-        if (round % 2 === 0) {
-          floors.push(await runFloor());
-          ours.push(await runOurs());
-        } else {
-          ours.push(await runOurs());
-          floors.push(await runFloor());
-        }
+        for (let i = 0; i < sides.length; i++) await sides[(round + i) % sides.length]!();
         progress(
-          `charges c=${concurrency} round ${round + 1}/${sizes.rounds}: ${ours.at(-1)!.perSecond.toFixed(1)}/s (p50 ${ours.at(-1)!.p50Ms.toFixed(0)} ms), floor ${floors.at(-1)!.perSecond.toFixed(1)}/s (p50 ${floors.at(-1)!.p50Ms.toFixed(0)} ms)`,
+          `charges c=${concurrency} round ${round + 1}/${sizes.rounds}: ${ours.at(-1)!.perSecond.toFixed(1)}/s (p50 ${ours.at(-1)!.p50Ms.toFixed(0)} ms), every webhook signalled ${signalling.at(-1)!.perSecond.toFixed(1)}/s, floor ${floors.at(-1)!.perSecond.toFixed(1)}/s (p50 ${floors.at(-1)!.p50Ms.toFixed(0)} ms)`,
         );
       }
       const o = mergeRuns(ours);
       const f = mergeRuns(floors);
+      const sig = mergeRuns(signalling);
       levels.push({
         concurrency,
         ours: o,
@@ -129,7 +146,16 @@ export async function benchCharges(
         roundRatios: ours.map((r, i) => r.perSecond / floors[i]!.perSecond),
         p50Ratio: o.p50Ms / f.p50Ms,
         p99Ratio: o.p99Ms / f.p99Ms,
-        cpuMs: { ours: perWorkflow(oursCpu), floor: perWorkflow(floorCpu) },
+        signalled: {
+          stats: sig,
+          throughputRatio: sig.perSecond / f.perSecond,
+          roundRatios: signalling.map((r, i) => r.perSecond / floors[i]!.perSecond),
+        },
+        cpuMs: {
+          ours: perWorkflow(oursCpu),
+          floor: perWorkflow(floorCpu),
+          signalled: perWorkflow(signallingCpu),
+        },
       });
     }
     return levels;

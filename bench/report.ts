@@ -171,6 +171,21 @@ function figureRows(results: RowSources): FigureRow[] {
         goal: `≥ ${goal.toFixed(2)}×`,
         met: level.throughputRatio >= goal,
       },
+      ...(level.signalled
+        ? [
+            {
+              id: `charge.c${c}.signalled`,
+              figure: `Card charges/s, ${c} in flight, every webhook signalled (\`signalAnswers\`)`,
+              unit: 'charges/s',
+              ours: level.signalled.stats.perSecond,
+              baseline: level.floor.perSecond,
+              baselineLabel: 'no-op workflows/s',
+              ratio: level.signalled.throughputRatio,
+              goal: '',
+              met: null,
+            },
+          ]
+        : []),
       {
         id: `charge.c${c}.p50`,
         figure: `Charge start→succeeded p50, ${c} in flight`,
@@ -511,7 +526,8 @@ export function renderMarkdown(results: BenchResults): string {
     const parts = [
       ...(ingest ? [`webhook ingest ${spread(ingest.roundRatios)}`] : []),
       ...(charges ?? []).map(
-        (l) => `card charges at ${l.concurrency} in flight ${spread(l.roundRatios)}`,
+        (l) =>
+          `card charges at ${l.concurrency} in flight ${spread(l.roundRatios)}${l.signalled ? ` (every webhook signalled ${spread(l.signalled.roundRatios)})` : ''}`,
       ),
       ...(results.cluster?.ingest
         ? [`on the cluster, webhook ingest ${spread(results.cluster.ingest.roundRatios)}`]
@@ -533,7 +549,7 @@ export function renderMarkdown(results: BenchResults): string {
       (cpu.server === undefined ? '' : ` and ${show(cpu.server)} ms in the Temporal server`);
     const levels = metered.map(
       (l) =>
-        `at ${l.concurrency} in flight a card charge ${side(l.cpuMs!.ours)}, a floor workflow ${side(l.cpuMs!.floor)}`,
+        `at ${l.concurrency} in flight a card charge ${side(l.cpuMs!.ours)}${l.cpuMs!.signalled ? ` (every webhook signalled: ${side(l.cpuMs!.signalled)})` : ''}, a floor workflow ${side(l.cpuMs!.floor)}`,
     );
     lines.push(
       `Where the CPU goes (per workflow, all rounds; the bench process is the worker with its workflow thread, the receiver, the Stripe simulator and the driver, so a charge's share includes what Stripe itself would spend): ${levels.join('; ')}.`,

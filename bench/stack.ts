@@ -52,6 +52,11 @@ export interface BenchStack {
   customerId: string;
   receiver: WebhookServer;
   webhookSecret: string;
+  /**
+   * Whether the receiver signals the events that answer a charge's own confirm or cancel too
+   * (`signalAnswers`); off by default, as in production. The charge figure measures both.
+   */
+  signalAnswers(on: boolean): void;
   billing: BillingClient;
   /** A worker on the bench bundle with the real activities and the no-op one (run it with `runUntil`). */
   createWorker(taskQueue: string, extras?: WorkerExtras): Promise<Worker>;
@@ -151,14 +156,22 @@ export async function startBenchStack(existing?: ExistingTemporal): Promise<Benc
   writeFileSync(bundlePath, bundle.code);
   const namespace = env.namespace ?? 'default';
 
-  const handler = createStripeWebhookHandler({
-    client: env.client,
-    secrets: [WEBHOOK_SECRET],
-    taskQueue: BENCH_TASK_QUEUE,
-    // The production shards (stripe-events:unmatched:0…7): the merchant stream measures them.
+  const handlerWith = (signalAnswers: boolean) =>
+    createStripeWebhookHandler({
+      client: env.client,
+      secrets: [WEBHOOK_SECRET],
+      taskQueue: BENCH_TASK_QUEUE,
+      // The production shards (stripe-events:unmatched:0…7): the merchant stream measures them.
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+      signalAnswers,
+    });
+  const handlers = { usual: handlerWith(false), signalling: handlerWith(true) };
+  let handler = handlers.usual;
+  const receiver = await startWebhookServer({
+    handler: (request) => handler(request),
+    port: 0,
     bodyLimitBytes: BODY_LIMIT_BYTES,
   });
-  const receiver = await startWebhookServer({ handler, port: 0, bodyLimitBytes: BODY_LIMIT_BYTES });
   const sim = await startSimulator({
     port: 0,
     seed: 8,
@@ -187,6 +200,9 @@ export async function startBenchStack(existing?: ExistingTemporal): Promise<Benc
     customerId,
     receiver,
     webhookSecret: WEBHOOK_SECRET,
+    signalAnswers: (on) => {
+      handler = on ? handlers.signalling : handlers.usual;
+    },
     billing: new BillingClient(env.client, { taskQueue: BENCH_TASK_QUEUE }),
     createWorker: (taskQueue, extras = {}) =>
       Worker.create({

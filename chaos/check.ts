@@ -59,6 +59,8 @@ interface RunFacts {
   result?: ChargeResult;
   failure?: { message: string; type: string | undefined; details: unknown };
   stripeEventIds: string[];
+  /** Idempotency keys of the Stripe requests the run's activities were scheduled with. */
+  requestKeys: string[];
   signals: number;
   /** When the run took its first valid cancel (ms), or its start if it carried one over. */
   cancelAt?: number;
@@ -85,6 +87,8 @@ interface Chain {
   /** The run that reports the order: the current one of those started with the order's input. */
   reporting: RunFacts | undefined;
   signalIds: Set<string>;
+  /** Every run's request keys: an event caused by one is answered to the run that sent it. */
+  requestKeys: Set<string>;
 }
 
 export interface CheckedOrder {
@@ -261,6 +265,7 @@ function runFacts(
     info,
     input: undefined,
     stripeEventIds: [],
+    requestKeys: [],
     signals: 0,
     confirmsAfterCancel: 0,
     inFlightAtCancel: [],
@@ -306,6 +311,8 @@ function runFacts(
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) {
       facts.activitiesScheduled++;
+      const requestKey = payloadAt<{ idempotencyKey?: unknown }>(scheduled.input)?.idempotencyKey;
+      if (typeof requestKey === 'string') facts.requestKeys.push(requestKey);
       if (scheduled.activityType?.name === 'confirmPaymentIntent') {
         facts.confirmsScheduled++;
         if (facts.cancelAt !== undefined) facts.confirmsAfterCancel++;
@@ -502,6 +509,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       latest,
       reporting,
       signalIds: new Set(runs.flatMap((r) => r.stripeEventIds)),
+      requestKeys: new Set(runs.flatMap((r) => r.requestKeys)),
     });
   }
 
@@ -792,7 +800,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   observe('orders charged (ledger)', ledgerSucceeded);
   observe('charges succeeded (workflow results)', workflowsSucceeded);
 
-  // ---- 3. events: every validly signed, acknowledged event is applied, parked or late ----
+  // ---- 3. events: every validly signed, acknowledged event is applied, answered, parked or late ----
   // A customer's orders: those with an intent of the customer at Stripe, and those whose own
   // runs charge the customer (an open charge may have no intent yet).
   const customerOrders = new Map<string, Set<string>>();
@@ -829,6 +837,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   let applied = 0;
   let parked = 0;
   let afterClose = 0;
+  let answered = 0;
   let droppedByFault = 0;
   let droppedThenApplied = 0;
   let pendingAtEnd = 0;
@@ -851,6 +860,11 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       continue;
     }
     const inChain = orderIds.some((o) => chainOf(o)?.signalIds.has(event.id));
+    // Caused by a request of the order's workflow (its idempotency key): the run that sent it
+    // had the answer as its activity's result, so the receiver may answer `answered`.
+    const causedBy = event.request.idempotency_key;
+    const answersOwnRequest = (workflowId: string) =>
+      causedBy !== null && (chains.get(workflowId)?.requestKeys.has(causedBy) ?? false);
     const inUnmatched = unmatchedIds.has(event.id);
     if (event.pending_webhooks > 0) pendingAtEnd++;
     const records = tapsByEvent.get(event.id) ?? [];
@@ -899,6 +913,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         `${event.id} (${event.type}, customer ${customer}): acknowledged ${new Date(fanOutAt!).toISOString()}, not signalled to its open charge(s) ${missed.join(', ')}`,
       );
     else if (inChain) applied++;
+    else if (orderIds.some((o) => answersOwnRequest(chargeWorkflowId(o)))) answered++;
     else if (inUnmatched) parked++;
     else if (orderIds.some((o) => closedBy(chainOf(o), firstAck))) afterClose++;
     else
@@ -913,11 +928,13 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
         (claim === 'workflow'
           ? t.workflowIds.length > 0 &&
             t.workflowIds.every((id) => chains.get(id)?.signalIds.has(event.id))
-          : claim === 'unmatched'
-            ? inUnmatched
-            : claim === 'closed'
-              ? t.workflowIds.every((id) => closedBy(chains.get(id), t.answeredAt))
-              : false); // 'ignored' for an event a workflow needs is a lost event
+          : claim === 'answered'
+            ? t.workflowIds.length === 1 && answersOwnRequest(t.workflowIds[0]!)
+            : claim === 'unmatched'
+              ? inUnmatched
+              : claim === 'closed'
+                ? t.workflowIds.every((id) => closedBy(chains.get(id), t.answeredAt))
+                : false); // 'ignored' for an event a workflow needs is a lost event
 
       if (!ok)
         falseAcks.add(
@@ -939,6 +956,10 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   observe('  of types no workflow handles (answered ignored, sent nowhere)', ignored);
   observe('  acknowledged by the receiver (validly signed, 2xx)', acked);
   observe('  applied: a stripeEvent signal in the order’s workflow chain', applied);
+  observe(
+    '  answered: caused by a confirm or cancel of the order’s workflow, which had the answer',
+    answered,
+  );
   observe('  parked: in the unmatched-events workflow', parked);
   observe('  after close: acknowledged once the charge had ended', afterClose);
   observe('  dropped by a fault (never delivered)', droppedByFault);

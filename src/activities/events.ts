@@ -28,6 +28,8 @@ export interface BackfillPage {
   events: number;
   signalled: number;
   closed: number;
+  /** Answers to a charge's own confirm or cancel (its idempotency key): nothing to wake. */
+  answered: number;
   unmatched: number;
   /** Types no workflow handles (acknowledged nowhere, as the receiver does). */
   ignored: number;
@@ -76,6 +78,7 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
         events: list.data.length,
         signalled: 0,
         closed: 0,
+        answered: 0,
         unmatched: 0,
         ignored: 0,
         skipped: 0,
@@ -93,6 +96,7 @@ export function createEventActivities(stripe: Stripe, temporal?: RoutingTarget) 
       for (const result of await route.routeMany(routable)) {
         if (result.delivery === Delivery.workflow) page.signalled++;
         else if (result.delivery === Delivery.closed) page.closed++;
+        else if (result.delivery === Delivery.answered) page.answered++;
         else if (result.delivery === Delivery.ignored) page.ignored++;
         else page.unmatched++;
       }

@@ -63,10 +63,11 @@ class BackfillProgress {
       totals.signalled += page.signalled;
       totals.closed += page.closed;
       totals.unmatched += page.unmatched;
+      totals.answered = (totals.answered ?? 0) + (page.answered ?? 0);
       if (index < alreadyPrinted) return;
       this.context.out.progress(
         `backfill-events: page ${totals.pages}: ${page.events} event(s) (${page.signalled} signalled, ` +
-          `${page.closed} about ended charges, ${page.unmatched} unmatched, ${page.ignored ?? 0} ignored); ${totals.events} so far`,
+          `${page.closed} about ended charges, ${page.answered ?? 0} answers to a charge's own request, ${page.unmatched} unmatched, ${page.ignored ?? 0} ignored); ${totals.events} so far`,
       );
     });
     this.printed.set(runId, pages.length);
@@ -200,6 +201,7 @@ export const backfillEventsCommand: Command = {
         ['events', String(result.events)],
         ['signalled', `${result.signalled} (to running charges)`],
         ['closed', `${result.closed} (about charges that had ended)`],
+        ['answered', `${result.answered ?? 0} (answers to a charge's own confirm or cancel)`],
         ['unmatched', `${result.unmatched} (kept in the unmatched-events workflows)`],
         ['ignored', `${result.ignored ?? 0} (types no workflow handles)`],
         ['next cursor', new Date(result.cursor * 1000).toISOString()],

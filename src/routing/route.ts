@@ -32,6 +32,12 @@ export const Delivery = {
   workflow: 'workflow',
   /** Every workflow it is about has ended (its outcome is already in history): nothing to wake. */
   closed: 'closed',
+  /**
+   * The event reports the answer to a confirm or cancel its charge sent (the event's
+   * `request.idempotency_key` is one the charge derived): that run awaits this very answer as
+   * its activity's result, and reads the intent if the answer is lost, so nothing is signalled.
+   */
+  answered: 'answered',
   /** Recorded, by signal-with-start, in an unmatched-events workflow. */
   unmatched: 'unmatched',
   /** A type no workflow handles (or a payload no workflow can be found for, ever): sent nowhere. */
@@ -54,6 +60,7 @@ export type MatchedBy = (typeof MatchedBy)[keyof typeof MatchedBy];
 export type RouteResult =
   | { delivery: typeof Delivery.workflow; workflowIds: string[]; matchedBy: MatchedBy }
   | { delivery: typeof Delivery.closed; workflowIds: string[] }
+  | { delivery: typeof Delivery.answered; workflowIds: [string]; key: string }
   | { delivery: typeof Delivery.unmatched; reason: string; workflowId: string }
   | { delivery: typeof Delivery.ignored; reason: string }
   | { delivery: typeof Delivery.undelivered; reason: string };
@@ -69,6 +76,11 @@ export interface EventRouterOptions {
   unmatchedWorkflowId?: string;
   /** Shards under `unmatchedWorkflowId` as a prefix (`<id>:<n>`); default 1 with an id, else 8. */
   unmatchedShards?: number;
+  /**
+   * Signal an event that answers its charge's own confirm or cancel too ({@link Delivery.answered}
+   * otherwise): every webhook in the charge's history, at the cost docs/performance.md measures.
+   */
+  signalAnswers?: boolean;
 }
 
 /** What to do with an event no workflow takes: record it as unmatched, or report it undelivered. */
@@ -174,6 +186,7 @@ export function createEventRouter({
   taskQueue,
   unmatchedWorkflowId,
   unmatchedShards = unmatchedWorkflowId === undefined ? UNMATCHED_EVENTS_SHARDS : 1,
+  signalAnswers = false,
 }: EventRouterOptions) {
   const prefix = unmatchedWorkflowId ?? UNMATCHED_EVENTS_WORKFLOW_ID;
   /** The workflow ids an event may be kept in, its own shard first. */
@@ -366,6 +379,12 @@ export function createEventRouter({
     const { route } = event;
     switch (route.kind) {
       case RouteKind.paymentIntent: {
+        if (!signalAnswers && route.workflowId !== undefined && route.awaitedKey !== undefined)
+          return {
+            delivery: Delivery.answered,
+            workflowIds: [route.workflowId],
+            key: route.awaitedKey,
+          };
         if (route.workflowId !== undefined) {
           const outcome = await signal(route.workflowId, event);
           if (outcome === 'signalled')

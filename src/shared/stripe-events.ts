@@ -28,6 +28,11 @@ export const eventRouteSchema = v.discriminatedUnion('kind', [
     paymentIntentId: v.string().min(1),
     /** `data.object.metadata.workflow_id`, when present (stripped or thin payloads lack it). */
     workflowId: v.string().min(1).optional(),
+    /**
+     * The event's `request.idempotency_key`, when it is a confirm or cancel key that `workflowId`
+     * derived: the event reports the answer to a request that run awaits (nothing to wake).
+     */
+    awaitedKey: v.string().min(1).optional(),
   }),
   v.object({
     kind: v.literal(RouteKind.customer),

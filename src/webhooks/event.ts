@@ -9,6 +9,7 @@ import {
   type EventRoute,
   type RoutedStripeEvent,
 } from '../shared/stripe-events.js';
+import { isAwaitedChargeKey } from '../workflows/idempotency-key.js';
 import { afterChargeRoute } from './after-charge-event.js';
 
 /** Ids that go into visibility queries must be plain Stripe ids (no quotes, no spaces). */
@@ -27,6 +28,11 @@ export const stripeWebhookEventSchema = z.looseObject({
     .max(200),
   created: z.number().int().nonnegative(),
   account: z.string().min(1).optional(),
+  /** The API request that caused the event (null for Stripe's own, e.g. a settlement). */
+  request: z
+    .looseObject({ idempotency_key: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
   data: z.looseObject({
     object: z.looseObject({
       id: z.string().min(1).optional(),
@@ -73,12 +79,19 @@ export function eventRoute(event: StripeWebhookEvent): EventRoute {
   if (event.type.startsWith('payment_intent.')) {
     if (object.id === undefined || !PAYMENT_INTENT_ID.test(object.id))
       return { kind: RouteKind.other };
-    const workflowId = object.metadata?.['workflow_id'];
+    const metadataId = object.metadata?.['workflow_id'];
+    const workflowId =
+      typeof metadataId === 'string' && orderIdFromWorkflowId(metadataId) !== undefined
+        ? metadataId
+        : undefined;
+    const key = event.request?.idempotency_key;
     return {
       kind: RouteKind.paymentIntent,
       paymentIntentId: object.id,
-      ...(typeof workflowId === 'string' &&
-        orderIdFromWorkflowId(workflowId) !== undefined && { workflowId }),
+      ...(workflowId !== undefined && { workflowId }),
+      ...(workflowId !== undefined &&
+        typeof key === 'string' &&
+        isAwaitedChargeKey(key, workflowId) && { awaitedKey: key }),
     };
   }
   if (CUSTOMER_EVENT_TYPES.has(event.type)) {

@@ -55,6 +55,11 @@ export interface WebhookHandlerOptions {
   logger?: WebhookLogger;
   /** Counters and latencies (see metrics.ts); default none. */
   metrics?: WebhookMetrics;
+  /**
+   * Signal the events that answer a charge's own confirm or cancel as well, instead of answering
+   * `"delivery":"answered"` (docs/webhooks.md): every webhook in the charge's history, at a cost.
+   */
+  signalAnswers?: boolean;
 }
 
 /** Stripe's event payloads are far smaller; anything above is not from Stripe. */
@@ -102,6 +107,8 @@ function describeRoute(result: RouteResult): Record<string, unknown> {
       };
     case 'closed':
       return { delivery: result.delivery, workflowIds: result.workflowIds };
+    case 'answered':
+      return { delivery: result.delivery, workflowIds: result.workflowIds, key: result.key };
     case 'unmatched':
       return { delivery: result.delivery, reason: result.reason, workflowId: result.workflowId };
     default:
@@ -134,6 +141,7 @@ export function createStripeWebhookHandler(
     ...(options.unmatchedWorkflowId !== undefined && {
       unmatchedWorkflowId: options.unmatchedWorkflowId,
     }),
+    ...(options.signalAnswers !== undefined && { signalAnswers: options.signalAnswers }),
   });
 
   return async function handleStripeWebhook(request) {

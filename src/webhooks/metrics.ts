@@ -86,7 +86,7 @@ export function createReceiverMetrics({
   });
   const routed = new Counter({
     name: WebhookMetricName.routed,
-    help: 'Verified events made durable, by event kind and delivery (workflow, closed, unmatched).',
+    help: 'Verified events accounted for, by event kind and delivery (workflow, closed, answered, unmatched, ignored).',
     labelNames: ['kind', 'delivery'] as const,
     registers,
   });
@@ -120,6 +120,7 @@ export function createReceiverMetrics({
     for (const delivery of [
       Delivery.workflow,
       Delivery.closed,
+      Delivery.answered,
       Delivery.unmatched,
       Delivery.ignored,
     ])

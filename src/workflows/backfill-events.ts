@@ -31,6 +31,8 @@ export interface BackfillTotals {
   closed: number;
   /** Recorded in an unmatched-events workflow. */
   unmatched: number;
+  /** Answers to a charge's own request, which it awaits (absent in totals carried from older runs). */
+  answered?: number;
   /** Of types no workflow handles: sent nowhere (absent in totals carried from older runs). */
   ignored?: number;
 }
@@ -106,6 +108,8 @@ export async function backfillStripeEvents(input: BackfillInput = {}): Promise<B
     totals.closed += page.closed;
     totals.unmatched += page.unmatched;
     totals.ignored = (totals.ignored ?? 0) + page.ignored;
+    // A page from before `answered` existed has none (a replayed history's activity results).
+    if (page.answered !== undefined) totals.answered = (totals.answered ?? 0) + page.answered;
     maxCreated = Math.max(maxCreated, page.maxCreated);
     if (!page.hasMore || page.lastEventId === undefined) break;
     startingAfter = page.lastEventId;

@@ -55,7 +55,12 @@ import {
 } from '../shared/search-attributes.js';
 import { StripeFailureType, type StripeErrorInfo } from '../shared/stripe-failures.js';
 import { ChargeStep, nextStep } from './charge-steps.js';
-import { deriveIdempotencyKey, KeyOperation, notificationId } from './idempotency-key.js';
+import {
+  deriveIdempotencyKey,
+  IDEMPOTENCY_KEY_PREFIX,
+  KeyOperation,
+  notificationId,
+} from './idempotency-key.js';
 import {
   ChargeFailureType,
   ChargeOutcome,
@@ -70,8 +75,7 @@ import {
   type RetryNowResult,
 } from './messages.js';
 
-/** Namespaces every idempotency key this workflow derives. */
-export const IDEMPOTENCY_KEY_PREFIX = 'db';
+export { IDEMPOTENCY_KEY_PREFIX } from './idempotency-key.js';
 /** How often a waiting charge re-reads its intent when no webhook comes (invariant 4). */
 export const POLL_INTERVAL_MS = 24 * 3600 * 1000;
 /** Event ids remembered for dedupe; older ones fall out (Stripe redelivers for 3 days at most). */

@@ -22,6 +22,9 @@ export const AfterChargeKeyOperation = {
 export type AfterChargeKeyOperation =
   (typeof AfterChargeKeyOperation)[keyof typeof AfterChargeKeyOperation];
 
+/** Namespaces every idempotency key the workflows derive (one deployment's keys). */
+export const IDEMPOTENCY_KEY_PREFIX = 'db';
+
 /** Stripe rejects idempotency keys longer than this. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -86,4 +89,38 @@ export function notificationId(
   attempt: number,
 ): string {
   return `${deriveIdempotencyKey({ ...parts, operation: KeyOperation.notify, sequence: attempt })}/${kind}`;
+}
+
+/** The charge's requests whose answers the run that sent them awaits (keys scoped to that run). */
+const AWAITED_OPERATIONS: ReadonlySet<string> = new Set([
+  KeyOperation.confirm,
+  KeyOperation.cancel,
+]);
+/** `prefix/id[/scope]/operation/sequence`, split from the right (a workflow id may hold `/`). */
+const KEY_TAIL = /^.+?\/(?:([^/]+)\/)?(confirm|cancel)\/(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Whether `key` is one `chargeCustomer` running as `workflowId` derived (with the project's
+ * prefix) for a confirm or a cancel: a request whose answer that run awaits as an activity
+ * result, and reconciles by reading the intent when the answer is lost. A Stripe event carrying
+ * such a key in `request.idempotency_key` reports that very answer, so the receiver need not
+ * wake the workflow with it (docs/webhooks.md). Recomputes the key rather than trusting its
+ * shape: a key of another workflow id, another prefix or another operation is not one.
+ */
+export function isAwaitedChargeKey(key: string, workflowId: string): boolean {
+  const match = KEY_TAIL.exec(key);
+  if (!match) return false;
+  const [, scope, operation, sequence] = match;
+  if (!AWAITED_OPERATIONS.has(operation!)) return false;
+  const derive = (withScope: string | undefined) =>
+    deriveIdempotencyKey({
+      prefix: IDEMPOTENCY_KEY_PREFIX,
+      workflowId,
+      scope: withScope,
+      operation: operation as KeyOperation,
+      sequence: Number(sequence),
+    });
+  // A key with a run scope (`…/<runId>/confirm/N`), or one of a run from before scoped keys
+  // (`…/confirm/N`), whose id part may itself end in what looks like a scope.
+  return (scope !== undefined && derive(scope) === key) || derive(undefined) === key;
 }

@@ -103,6 +103,50 @@ describe('handled event types', () => {
   });
 });
 
+describe('answers to a charge’s own requests', () => {
+  it('an event its charge’s confirm caused (awaitedKey) is answered without a Temporal call', async () => {
+    const fake = fakeClient();
+    const router = createEventRouter({ client: fake.client, taskQueue: 'billing' });
+    const key = 'db/charge:o1/0193a5b2-7c1e-7d2a-9f3b-1c2d3e4f5a6b/confirm/1';
+    const event: RoutedStripeEvent = {
+      signal: { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, objectId: 'pi_1' },
+      route: {
+        kind: RouteKind.paymentIntent,
+        paymentIntentId: 'pi_1',
+        workflowId: 'charge:o1',
+        awaitedKey: key,
+      },
+    };
+    const result = await router.route(event);
+    expect(result).toEqual({ delivery: Delivery.answered, workflowIds: ['charge:o1'], key });
+    expect(fake.calls()).toBe(0);
+
+    // signalAnswers: the same event is signalled like any other.
+    const signalled: string[] = [];
+    const signalling = {
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          signal: () => {
+            signalled.push(workflowId);
+            return Promise.resolve();
+          },
+        }),
+      },
+    } as unknown as Client;
+    const every = createEventRouter({
+      client: signalling,
+      taskQueue: 'billing',
+      signalAnswers: true,
+    });
+    expect(await every.route(event)).toEqual({
+      delivery: Delivery.workflow,
+      workflowIds: ['charge:o1'],
+      matchedBy: 'metadata',
+    });
+    expect(signalled).toEqual(['charge:o1']);
+  });
+});
+
 describe('unmatched-events shards', () => {
   it('keeps an event in the shard its object id hashes to; one object, one shard; all shards used', async () => {
     const fake = fakeClient();

@@ -9,6 +9,7 @@ import { rerouteUpdate } from '../../src/workflows/unmatched-events.js';
 import {
   PROCESSING_DELAY_MS,
   including,
+  signalledEventIds,
   signalsOnceRecorded,
   startWebhookStack,
   type WebhookStack,
@@ -38,34 +39,39 @@ async function settleBankDebits(): Promise<void> {
 }
 
 describe('webhook delivery faults', () => {
-  it('×3 duplicates: all acknowledged, counted once by the workflow, one charge', async () => {
-    stack.sim.webhookFaults.add({
-      kind: 'duplicate',
-      eventType: 'payment_intent.processing',
-      copies: 3,
-    });
+  it('×3 duplicates: all acknowledged; an answer to the confirm wakes nothing, the settlement is counted once; one charge', async () => {
+    for (const eventType of ['payment_intent.processing', 'payment_intent.succeeded'])
+      stack.sim.webhookFaults.add({ kind: 'duplicate', eventType, copies: 3 });
     const input = stack.order('pm_usBankAccount_success');
+    const workflowId = chargeWorkflowId(input.orderId);
     const handle = await stack.chargeUntil(input, 'processing');
     await stack.sim.flushWebhooks();
     const { paymentIntentId } = await handle.status();
-    const processing = eventsOf(paymentIntentId!).find(
-      (e) => e.type === 'payment_intent.processing',
-    )!;
-    const attempts = deliveriesOf(paymentIntentId!).filter((d) => d.eventId === processing.id);
-    expect(attempts.map((d) => d.result)).toEqual([200, 200, 200]);
-    const signalled = await signalsOnceRecorded(
-      stack.client,
-      chargeWorkflowId(input.orderId),
-      (ids) => ids.filter((id) => id === processing.id).length === 3,
-    );
-    expect(signalled.filter((id) => id === processing.id)).toHaveLength(3);
-    const status = await handle.status();
-    expect(status.state).toBe('processing');
-    expect(status.events.duplicates).toBe(2);
-    expect(status.events.received).toBe(new Set(signalled).size);
+    const eventOf = (type: string) => eventsOf(paymentIntentId!).find((e) => e.type === type)!;
+    const attemptsOf = (event: StripeEventLike) =>
+      deliveriesOf(paymentIntentId!).filter((d) => d.eventId === event.id);
+    // `processing` came from the confirm (its idempotency key), whose answer the workflow had.
+    const processing = eventOf('payment_intent.processing');
+    expect(processing.request.idempotency_key).toMatch(/\/confirm\/\d+$/);
+    expect(attemptsOf(processing).map((d) => d.result)).toEqual([200, 200, 200]);
+    expect(await signalledEventIds(stack.client, workflowId)).toEqual([]);
 
+    // `succeeded` is Stripe's own (the debit settled, no request): each copy reaches the charge
+    // or finds it ended, and the charge counts the event once.
     await settleBankDebits();
     expect(await handle.result()).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    await stack.sim.flushWebhooks();
+    const succeeded = eventOf('payment_intent.succeeded');
+    expect(succeeded.request.idempotency_key).toBeNull();
+    expect(attemptsOf(succeeded).map((d) => d.result)).toEqual([200, 200, 200]);
+    const signalled = await signalsOnceRecorded(stack.client, workflowId, including(succeeded.id));
+    expect(new Set(signalled)).toEqual(new Set([succeeded.id]));
+    const status = await handle.status();
+    expect(status.events).toEqual({
+      received: 1,
+      duplicates: signalled.length - 1,
+      ignored: 0,
+    });
     expect(stack.sim.ledger().orders[input.orderId]).toMatchObject({
       successfulCharges: 1,
       amountCaptured: 2500,

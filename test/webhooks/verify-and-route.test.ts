@@ -101,6 +101,39 @@ describe('toRoutedEvent', () => {
     ).toEqual({ kind: 'other' });
   });
 
+  it("PaymentIntent events caused by the charge's own confirm or cancel carry its key (awaitedKey)", () => {
+    const metadata = { workflow_id: 'charge:o1' };
+    const caused = (key: string | null, workflowId = 'charge:o1') =>
+      routed(
+        event(
+          'payment_intent.succeeded',
+          { id: 'pi_1', metadata: { workflow_id: workflowId } },
+          { request: { id: 'req_1', idempotency_key: key } },
+        ),
+      ).route;
+    const confirm = 'db/charge:o1/0193a5b2-7c1e-7d2a-9f3b-1c2d3e4f5a6b/confirm/1';
+    expect(caused(confirm)).toEqual({
+      kind: 'payment_intent',
+      paymentIntentId: 'pi_1',
+      workflowId: 'charge:o1',
+      awaitedKey: confirm,
+    });
+    const plain = { kind: 'payment_intent', paymentIntentId: 'pi_1', workflowId: 'charge:o1' };
+    // Stripe's own (a settlement), an app's key, another charge's key, or the order's create key.
+    expect(caused(null)).toEqual(plain);
+    expect(caused('9b2f7c4e-1a3d-4e5f-8a6b-7c8d9e0f1a2b')).toEqual(plain);
+    expect(caused(confirm.replace('charge:o1', 'charge:o2'))).toEqual(plain);
+    expect(caused('db/charge:o1/create/0')).toEqual(plain);
+    expect(routed(event('payment_intent.succeeded', { id: 'pi_1', metadata })).route).toEqual(
+      plain,
+    );
+    // Without the charge's id in the metadata, nothing says whose key it is.
+    expect(caused(confirm, 'other:o1')).toEqual({
+      kind: 'payment_intent',
+      paymentIntentId: 'pi_1',
+    });
+  });
+
   it('customer-level events: the customer; customer.updated only when the default payment method changed', () => {
     expect(
       routed(event('payment_method.attached', { id: 'pm_1', customer: 'cus_1' })).route,
