@@ -331,6 +331,15 @@ export class Adversary {
       case AttackKind.cancelConfirming:
       case AttackKind.terminateRestart: {
         if (attack.kind === AttackKind.terminateRestart && !attack.heldConfirm) return;
+        const arm = (paymentIntentId: string) => {
+          armed = true;
+          const path = `/v1/payment_intents/${paymentIntentId}/confirm`;
+          sim.faults.add(
+            attack.kind === AttackKind.cancelConfirming
+              ? { kind: 'rate_limit_429', method: 'POST', path, times: RATE_LIMITED_CONFIRMS }
+              : { kind: 'latency', method: 'POST', path, latencyMs: HELD_CONFIRM_MS, times: 1 },
+          );
+        };
         const unwatch = tap.watch(order.orderId, {
           // The rule goes in before the create's answer reaches the worker: before any confirm.
           answered: (request, status) => {
@@ -340,13 +349,7 @@ export class Adversary {
               !armed &&
               request.paymentIntentId
             ) {
-              armed = true;
-              const path = `/v1/payment_intents/${request.paymentIntentId}/confirm`;
-              sim.faults.add(
-                attack.kind === AttackKind.cancelConfirming
-                  ? { kind: 'rate_limit_429', method: 'POST', path, times: RATE_LIMITED_CONFIRMS }
-                  : { kind: 'latency', method: 'POST', path, latencyMs: HELD_CONFIRM_MS, times: 1 },
-              );
+              arm(request.paymentIntentId);
             }
             if (request.operation !== 'confirm') return;
             if (attack.kind === AttackKind.terminateRestart || status === 429) {
@@ -355,6 +358,10 @@ export class Adversary {
             }
           },
           arrived: (request) => {
+            // No create answered 200 (5xx after it ran: the run found its intent by search):
+            // the rule goes in as the first confirm arrives, before Stripe answers it.
+            if (request.operation === 'confirm' && !armed && request.paymentIntentId)
+              arm(request.paymentIntentId);
             // A held confirm is in flight once it arrives (its answer comes 3 s later).
             if (attack.kind === AttackKind.terminateRestart && request.operation === 'confirm') {
               unwatch();

@@ -83,8 +83,8 @@ export const SEEN_EVENTS_LIMIT = 500;
 /**
  * Events that cannot tell the workflow anything it does not already know in that state, so they
  * are recorded (dedupe) without a re-read: a decline is learned from the confirm's own answer,
- * so `payment_failed` while confirming or dunning is news only elsewhere (processing,
- * authentication); `created` never is.
+ * so `payment_failed` while dunning is news only elsewhere (processing, authentication), and
+ * while confirming only in runs before {@link SETTLEMENT_NEWS_PATCH}; `created` never is.
  */
 const NO_NEWS: ReadonlySet<string> = new Set(
   ['creating', 'confirming', 'reconciling', 'dunning', 'processing', 'requires_action'].flatMap(
@@ -111,6 +111,13 @@ const CAP_MARGIN_MS = 3600 * 1000;
  * replay exactly as they ran.
  */
 export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
+/**
+ * The patch that reads a `payment_failed` arriving while a confirm is answering as news: it may
+ * be a bank debit's settlement, delivered before the workflow has the confirm's `processing`
+ * (the confirm's own decline is no longer signalled: the receiver answers it, docs/webhooks.md).
+ * Asked only when such an event arrives, so a charge without one records no marker.
+ */
+export const SETTLEMENT_NEWS_PATCH = 'settlement-news-v1';
 /**
  * Signals (of any name, valid or not) one run takes before it continues as new. Temporal refuses
  * signals past 10,000 per run (`history.maximumSignalsPerExecution`), and does not count them
@@ -333,6 +340,15 @@ export async function chargeCustomer(
     paymentIntentId: state.paymentIntentId,
     events: { received: 0, duplicates: 0, ignored: 0 },
   };
+  /** Whether an event of `type` cannot tell this run anything in its current state. */
+  const noNews = (type: string): boolean =>
+    NO_NEWS.has(`${status.state}:${type}`) &&
+    !(
+      v2 &&
+      status.state === ChargeState.confirming &&
+      type === 'payment_intent.payment_failed' &&
+      patched(SETTLEMENT_NEWS_PATCH)
+    );
   /** The run took so many signals that it must continue as new, whatever it is waiting for. */
   const flooded = () => v2 && signalsThisRun >= SIGNALS_PER_RUN;
   const ignored = (what: string, fields: Record<string, unknown>) => {
@@ -368,10 +384,7 @@ export async function chargeCustomer(
     // Only an event about a PaymentIntent can be news about this charge (the receiver routes
     // nothing else here); other types are recorded without a re-read, so a flood of them costs
     // Stripe nothing.
-    else if (
-      !NO_NEWS.has(`${status.state}:${valid.data.type}`) &&
-      (!v2 || valid.data.type.startsWith('payment_intent.'))
-    )
+    else if (!noNews(valid.data.type) && (!v2 || valid.data.type.startsWith('payment_intent.')))
       dirty = true;
   });
   setHandler(cancelSignal, (payload) => {

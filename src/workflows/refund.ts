@@ -63,6 +63,12 @@ import {
 
 /** The patch that keeps a wake-up which arrived between the last read and the pending wait. */
 export const REFUND_WAKE_PATCH = 'refund-wake-v2';
+/**
+ * The patch that adopts this refund id's own refund when Stripe refuses a retry as an
+ * over-refund: the first attempt made the refund and lost its answer, and the retry's key was no
+ * longer Stripe's (pruned), so the retry was checked afresh. Asked only on that path.
+ */
+export const REFUND_ADOPT_PATCH = 'refund-adopt-own-v1';
 /** How often a pending refund is re-read when no webhook comes (banks take up to ~10 days). */
 export const REFUND_POLL_INTERVAL_MS = 12 * 3600 * 1000;
 /** How long to wait for the lock's grant before asking again (the lock run may have ended). */
@@ -270,6 +276,10 @@ export async function refundOrder(rawInput: RefundInput): Promise<RefundResult> 
         if (failure && isOverRefund(failure)) {
           // Stripe's own check caught what ours did not see (a refund made outside this lock).
           const now = await readOrder();
+          // The refund Stripe counted may be this refund id's own, from an attempt whose answer
+          // was lost: it is the result, not a refusal.
+          if (now.kind === 'charged' && now.existing && patched(REFUND_ADOPT_PATCH))
+            return now.existing;
           const left = now.kind === 'charged' ? now.captured - now.refunded : 0;
           return refused(
             `order ${input.orderId}: Stripe refused to refund ${amount} ${view.currency}: ${failure.info.message ?? failure.info.code}; ${left} ${view.currency} remains`,

@@ -3,11 +3,13 @@
 // workflow, and the keys it derives.
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BillingClient, InvalidInputError, type ChargeInput } from '../../src/client/index.js';
 import { chargeWorkflowId } from '../../src/shared/ids.js';
 import { IntentStatus } from '../../src/shared/payment-intent.js';
 import {
+  statusQuery,
   stripeEventSignal,
   type ChargeResult,
   type ChargeStatus,
@@ -163,6 +165,47 @@ describe('chargeCustomer', () => {
     );
     expect(result.outcome).toBe('succeeded');
     expect(elapsedMs).toBeLessThan(DAY);
+  });
+
+  it('acts on a settlement failure that arrives while its confirm is still answering (no 24 h wait)', async () => {
+    // A bank debit's confirm answers `processing`; the debit fails, and Stripe's own
+    // payment_failed (not the confirm's answer: the receiver signals it) lands before the
+    // workflow has that answer. It is news: the charge reads the intent at once.
+    const { result, elapsedMs, fake, input } = await charge(
+      [{ kind: 'processing', settlesAfterMs: 0, settlesTo: 'requires_payment_method' }],
+      async () => {},
+      {
+        input: { dunning: { retryDelaysDays: [] } },
+        afterConfirm: async (_fake, workflowId) => {
+          const handle = env.client.workflow.getHandle(workflowId);
+          await handle.signal(stripeEventSignal, {
+            ...event('evt_debit_failed'),
+            type: 'payment_intent.payment_failed',
+          });
+          for (let i = 0; i < 100; i++) {
+            const status = await handle.query(statusQuery);
+            if (status.events.received === 1) return;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          throw new Error('the signal never reached the workflow');
+        },
+      },
+    );
+    expect(result.outcome).toBe('failed');
+    expect(elapsedMs).toBeLessThan(3600 * 1000);
+    expect(fake.calls.filter((c) => c.name === 'retrieve').length).toBeGreaterThanOrEqual(1);
+    expect(fake.charges()).toBe(0);
+    // The run records the patch only here, in a signal handler; its history replays on this code.
+    const history = await env.client.workflow
+      .getHandle(chargeWorkflowId(input.orderId))
+      .fetchHistory();
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes);
+    expect(markers).toHaveLength(2); // exactly-once-v2 at the start, settlement-news-v1 here
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      chargeWorkflowId(input.orderId),
+    );
   });
 
   it('ignores duplicate and reordered webhooks: each distinct event wakes it once, and the intent decides', async () => {
