@@ -6,89 +6,51 @@
 // while Stripe held the refund. The Stripe side is a fake (the two attempts must straddle a key's
 // pruning, which a real simulator cannot time); the order's lock is the real workflow.
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { refundWorkflowId } from '../../src/shared/after-charge-ids.js';
-import type { OrderRefundsView, RefundSnapshot } from '../../src/shared/refunds.js';
+import type { RefundSnapshot } from '../../src/shared/refunds.js';
 import { StripeFailureType } from '../../src/shared/stripe-failures.js';
 import { REFUND_ADOPT_PATCH, type refundOrder } from '../../src/workflows/refund.js';
 import {
-  createTimeSkippingEnv,
-  createTimeSkippingWorker,
-  scratchActivities,
-  uniqueTaskQueue,
-} from '../helpers/temporal.js';
+  chargedView,
+  refundSnapshot,
+  startRefundWorker,
+  type RefundWorker,
+} from './refund-worker.js';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let close: () => Promise<void>;
-const taskQueue = uniqueTaskQueue('refund-adopt');
+let stack: RefundWorker;
 let creates = 0;
 let made = false;
-
-const own: RefundSnapshot = {
-  id: 're_adopt1',
-  status: 'succeeded',
-  amount: 500,
-  currency: 'usd',
-  chargeId: 'ch_adopt1',
-  refundId: 'rf-adopt',
-  failureReason: undefined,
-};
+const own = refundSnapshot('re_adopt1', 'rf-adopt', 'succeeded', 500);
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  const scratch = scratchActivities(
-    createStripeClient({ secretKey: 'sk_test_adopt', apiBase: 'http://127.0.0.1:9' }),
-  );
-  close = () => scratch.close();
-  worker = await createTimeSkippingWorker(env, taskQueue, {
-    activities: {
-      ...scratch.activities,
-      async readOrderRefunds(): Promise<OrderRefundsView> {
-        return {
-          kind: 'charged',
-          paymentIntentId: 'pi_adopt1',
-          chargeId: 'ch_adopt1',
-          customerId: 'cus_adopt1',
-          currency: 'usd',
-          captured: 800,
-          refunded: made ? 500 : 0,
-          existing: made ? own : undefined,
-        };
-      },
-      async createRefund(): Promise<RefundSnapshot> {
-        creates++;
-        // The first attempt made the refund and lost its answer; the retry, with a key Stripe
-        // no longer had, was checked afresh against what remains (300 of 800).
-        made = true;
-        throw ApplicationFailure.create({
-          type: StripeFailureType.invalidRequest,
-          message: 'Refund amount ($5.00) is greater than unrefunded amount on charge ($3.00)',
-          nonRetryable: true,
-          details: [{ statusCode: 400, code: 'amount_too_large', message: 'over-refund' }],
-        });
-      },
+  stack = await startRefundWorker('refund-adopt', () => ({
+    readOrderRefunds: () =>
+      Promise.resolve(made ? chargedView('adopt1', 800, 500, own) : chargedView('adopt1', 800, 0)),
+    async createRefund(): Promise<RefundSnapshot> {
+      creates++;
+      // The first attempt made the refund and lost its answer; the retry, with a key Stripe
+      // no longer had, was checked afresh against what remains (300 of 800).
+      made = true;
+      throw ApplicationFailure.create({
+        type: StripeFailureType.invalidRequest,
+        message: 'Refund amount ($5.00) is greater than unrefunded amount on charge ($3.00)',
+        nonRetryable: true,
+        details: [{ statusCode: 400, code: 'amount_too_large', message: 'over-refund' }],
+      });
     },
-  });
-  running = worker.run();
+  }));
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await close?.();
-  await env?.teardown();
+  await stack?.close();
 });
 
 describe('refundOrder: an over-refund that is its own refund', () => {
   it('adopts the refund its lost first attempt made instead of reporting refused', async () => {
     const orderId = `adopt-${Date.now()}`;
-    const handle = await env.client.workflow.start<typeof refundOrder>('refundOrder', {
-      taskQueue,
+    const handle = await stack.env.client.workflow.start<typeof refundOrder>('refundOrder', {
+      taskQueue: stack.taskQueue,
       workflowId: refundWorkflowId(orderId, 'rf-adopt'),
       args: [{ orderId, refundId: 'rf-adopt', amount: 500, reason: 'requested_by_customer' }],
     });

@@ -5,94 +5,56 @@
 // the webhook must land inside one activity, which a real simulator cannot time); the order's
 // lock is the real workflow and activity.
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClient } from '../../src/activities/stripe-client.js';
 import { refundWorkflowId } from '../../src/shared/after-charge-ids.js';
-import type { OrderRefundsView, RefundSnapshot } from '../../src/shared/refunds.js';
+import type { RefundSnapshot } from '../../src/shared/refunds.js';
 import { stripeEventSignal } from '../../src/workflows/messages.js';
 import type { refundOrder } from '../../src/workflows/refund.js';
 import {
-  createTimeSkippingEnv,
-  createTimeSkippingWorker,
-  scratchActivities,
-  uniqueTaskQueue,
-} from '../helpers/temporal.js';
+  chargedView,
+  refundSnapshot,
+  startRefundWorker,
+  type RefundWorker,
+} from './refund-worker.js';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let close: () => Promise<void>;
-const taskQueue = uniqueTaskQueue('refund-wake');
+let stack: RefundWorker;
 let retrieves: string[] = [];
 
-const snapshot = (status: RefundSnapshot['status']): RefundSnapshot => ({
-  id: 're_wake1',
-  status,
-  amount: 500,
-  currency: 'usd',
-  chargeId: 'ch_wake1',
-  refundId: 'rf-wake',
-  failureReason: undefined,
-});
+const snapshot = (status: RefundSnapshot['status']) =>
+  refundSnapshot('re_wake1', 'rf-wake', status, 500);
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  // Unused by the activities below; the lock's activity is the real one.
-  const scratch = scratchActivities(
-    createStripeClient({ secretKey: 'sk_test_wake', apiBase: 'http://127.0.0.1:9' }),
-  );
-  close = () => scratch.close();
-  worker = await createTimeSkippingWorker(env, taskQueue, {
-    activities: {
-      ...scratch.activities,
-      async readOrderRefunds(): Promise<OrderRefundsView> {
-        return {
-          kind: 'charged',
-          paymentIntentId: 'pi_wake1',
-          chargeId: 'ch_wake1',
-          customerId: 'cus_wake1',
-          currency: 'usd',
-          captured: 2000,
-          refunded: 0,
-          existing: undefined,
-        };
-      },
-      async createRefund(): Promise<RefundSnapshot> {
-        // Stripe made the refund pending and the bank settled it at once: its webhook reaches
-        // the workflow before this answer (with the status as it was at the create) does.
-        const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
-          id: 'evt_wake1',
-          type: 'refund.updated',
-          created: 1,
-          objectId: 're_wake1',
-        });
-        return snapshot('pending');
-      },
-      async retrieveRefund(id: string): Promise<RefundSnapshot> {
-        retrieves.push(id);
-        return snapshot('succeeded');
-      },
+  stack = await startRefundWorker('refund-wake', (env) => ({
+    readOrderRefunds: () => Promise.resolve(chargedView('wake1', 2000, 0)),
+    async createRefund(): Promise<RefundSnapshot> {
+      // Stripe made the refund pending and the bank settled it at once: its webhook reaches
+      // the workflow before this answer (with the status as it was at the create) does.
+      const { workflowId } = Context.current().info.workflowExecution!;
+      await env.client.workflow.getHandle(workflowId).signal(stripeEventSignal, {
+        id: 'evt_wake1',
+        type: 'refund.updated',
+        created: 1,
+        objectId: 're_wake1',
+      });
+      return snapshot('pending');
     },
-  });
-  running = worker.run();
+    async retrieveRefund(id: string): Promise<RefundSnapshot> {
+      retrieves.push(id);
+      return snapshot('succeeded');
+    },
+  }));
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await close?.();
-  await env?.teardown();
+  await stack?.close();
 });
 
 describe('refundOrder: a wake-up before the pending wait', () => {
   it('re-reads the refund at once, without starting the 12-hour re-read timer', async () => {
     retrieves = [];
     const orderId = `wake-${Date.now()}`;
-    const handle = await env.client.workflow.start<typeof refundOrder>('refundOrder', {
-      taskQueue,
+    const handle = await stack.env.client.workflow.start<typeof refundOrder>('refundOrder', {
+      taskQueue: stack.taskQueue,
       workflowId: refundWorkflowId(orderId, 'rf-wake'),
       args: [{ orderId, refundId: 'rf-wake', amount: 500, reason: 'requested_by_customer' }],
     });
