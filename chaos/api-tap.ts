@@ -124,7 +124,14 @@ function searchedOrder(url: string): string | undefined {
  * retries stop after an hour). So around a jump the tap lets no create straddle it: creates in
  * flight finish first, and a create whose order's last search came before the jump is reset
  * unforwarded (nothing executed: the activity retries, searches again and finds what exists).
+ * Refund creates likewise: a jump waits for those in flight, and for every refund key whose last
+ * attempt got no answer (dropped, reset, 5xx) to get one, since Temporal retries that attempt
+ * with the same key within seconds, where Stripe, a day later in the simulator, would run it
+ * afresh: a second refund no deployment could make.
  */
+/** How long a refund key without an answer is expected back: past Temporal's longest backoff. */
+const REFUND_RETRY_WINDOW_MS = 90_000;
+
 export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
   const upstream = new URL(upstreamUrl);
   const records: ApiTapRecord[] = [];
@@ -136,6 +143,16 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
   let lastJumpAt = 0;
   let createsInFlight = 0;
   let gate: Promise<void> | undefined;
+  /**
+   * Refund-create keys whose last attempt got no definitive answer, and when: a retry with the
+   * key comes within seconds (Temporal's backoff reaches a minute), unless the workflow moved on.
+   */
+  const unansweredRefundKeys = new Map<string, number>();
+  const awaitingRetry = () => {
+    for (const [key, at] of unansweredRefundKeys)
+      if (Date.now() - at > REFUND_RETRY_WINDOW_MS) unansweredRefundKeys.delete(key);
+    return unansweredRefundKeys.size;
+  };
 
   const learn = (body: unknown) => {
     for (const item of Array.isArray((body as { data?: unknown })?.data)
@@ -188,10 +205,21 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
         const searched = req.method === 'GET' && path === '/v1/payment_intents/search';
         const searchOrder = searched ? searchedOrder(req.url ?? '') : undefined;
         if (searchOrder !== undefined) lastSearchAt.set(searchOrder, Date.now());
-        const creating = record?.operation === 'create';
+        const refundKey =
+          req.method === 'POST' && path === '/v1/refunds'
+            ? String(req.headers['idempotency-key'] ?? '')
+            : undefined;
+        const unanswered = (answered: boolean) => {
+          if (refundKey === undefined) return;
+          if (answered) unansweredRefundKeys.delete(refundKey);
+          else unansweredRefundKeys.set(refundKey, Date.now());
+        };
+        const creating = record?.operation === 'create' || refundKey !== undefined;
         if (creating) {
           // Held while a clock jump waits for the creates in flight (they are not counted).
-          while (gate) await gate;
+          // A retry of a refund key that got no answer is what a jump waits for: it goes through.
+          while (gate && !(refundKey !== undefined && unansweredRefundKeys.has(refundKey)))
+            await gate;
           createsInFlight++;
         }
         let settled = !creating;
@@ -230,6 +258,7 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
             answer.on('data', (chunk: Buffer) => parts.push(chunk));
             answer.on('error', () => {
               if (record) record.status = 'reset';
+              unanswered(false);
               settle();
               res.destroy();
             });
@@ -237,11 +266,13 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
               settle();
               if (!answer.complete) {
                 if (record) record.status = 'reset';
+                unanswered(false);
                 res.destroy();
                 return;
               }
               const text = Buffer.concat(parts);
               const status = answer.statusCode ?? 502;
+              unanswered(status < 500);
               const json = path.startsWith('/v1/payment_intents')
                 ? parseJson(text.toString('utf8'))
                 : undefined;
@@ -264,6 +295,7 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
         forward.on('error', (error: NodeJS.ErrnoException) => {
           // The simulator dropped the connection (a drop fault): so does the tap.
           if (record) record.status = error.code ?? error.message;
+          unanswered(false);
           settle();
           res.destroy();
         });
@@ -285,7 +317,7 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
       let open = () => undefined as void;
       gate = new Promise<void>((resolve) => (open = resolve));
       const deadline = Date.now() + 30_000;
-      while (createsInFlight > 0 && Date.now() < deadline) await delay(20);
+      while ((createsInFlight > 0 || awaitingRetry() > 0) && Date.now() < deadline) await delay(20);
       return () => {
         lastJumpAt = Date.now();
         gate = undefined;
