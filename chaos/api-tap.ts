@@ -272,7 +272,8 @@ export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
               }
               const text = Buffer.concat(parts);
               const status = answer.statusCode ?? 502;
-              unanswered(status < 500);
+              // 409 and 429 ran nothing: Stripe asks for the same request again, and it comes.
+              unanswered(status < 500 && status !== 409 && status !== 429);
               const json = path.startsWith('/v1/payment_intents')
                 ? parseJson(text.toString('utf8'))
                 : undefined;
