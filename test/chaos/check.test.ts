@@ -352,6 +352,7 @@ const Row = {
   lostEvents: 'valid events neither applied nor in the unmatched workflow',
   forged: 'forged events that caused a signal or were acknowledged',
   noOutcome: 'orders without a final outcome after the drain',
+  falseAcks: 'acknowledgements contradicted by Temporal (200 but not recorded)',
 } as const;
 
 /**
@@ -366,6 +367,7 @@ async function checkConsistentRun(
     histories: Record<'a' | 'b', FakeRun>;
     taps: TapRecord[];
     forgedEventIds: string[];
+    events: StripeEventLike[];
   }) => void = () => {},
   visibility: Parameters<typeof fakeClient>[1] = {},
 ) {
@@ -446,7 +448,7 @@ async function checkConsistentRun(
     },
   ];
   const forgedEventIds = ['evt_forged'];
-  plant({ ledger, histories, taps, forgedEventIds });
+  plant({ ledger, histories, taps, forgedEventIds, events });
   const result = await checkRun({
     client: fakeClient([histories.a, histories.b], visibility),
     sim: fakeSim(ledger, [], events),
@@ -545,6 +547,46 @@ describe('the chaos checker on the core invariants', () => {
     const rows = await checkConsistentRun(plant);
     expect(rows[name]?.count, name).toBe(1);
     expect(rows[name]?.examples, name).toEqual([expect.stringContaining(names)]);
+  });
+
+  /** Order a's `succeeded` event answered (not signalled) as caused by the request key `key`. */
+  const answeredWith =
+    (key: string, scheduled: string) =>
+    ({
+      histories,
+      taps,
+      events,
+    }: {
+      histories: Record<'a' | 'b', FakeRun>;
+      taps: TapRecord[];
+      events: StripeEventLike[];
+    }) => {
+      dropSignal(histories.a, 'evt_a_paid');
+      histories.a.events.splice(1, 0, {
+        ...confirmScheduled(T0 + 20_000),
+        activityTaskScheduledEventAttributes: {
+          activityType: { name: 'confirmPaymentIntent' },
+          input: payloads({ idempotencyKey: scheduled, paymentIntentId: 'pi_a' }),
+        },
+      });
+      events[0]!.request = { id: 'req_1', idempotency_key: key };
+      taps[1]!.delivery = 'answered';
+    };
+
+  it("counts nothing for an event answered as the answer to its charge's own confirm", async () => {
+    const key = 'db/charge:a/r-a/confirm/0';
+    const rows = await checkConsistentRun(answeredWith(key, key));
+    for (const r of Object.values(rows)) expect(r.examples, r.name).toEqual([]);
+  });
+
+  it('reports an event answered as a charge’s own whose key no run of the order sent', async () => {
+    const rows = await checkConsistentRun(
+      answeredWith('db/charge:a/r-a/confirm/0', 'db/charge:a/r-a/confirm/1'),
+    );
+    expect(rows[Row.lostEvents]?.examples).toEqual([expect.stringContaining('evt_a_paid')]);
+    expect(rows[Row.falseAcks]?.examples).toEqual([
+      expect.stringContaining('evt_a_paid: receiver said answered charge:a'),
+    ]);
   });
 
   it("counts a charge whose current run visibility does not list, and one it lists with a stale status (a shard's visibility behind)", async () => {
