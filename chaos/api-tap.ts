@@ -115,6 +115,9 @@ function searchedOrder(url: string): string | undefined {
   return match?.[1]?.replace(/\\(.)/g, '$1');
 }
 
+/** How long a refund key without an answer is expected back: past Temporal's longest backoff. */
+const REFUND_RETRY_WINDOW_MS = 90_000;
+
 /**
  * Starts a tap forwarding to the simulator at `upstreamUrl`.
  *
@@ -125,13 +128,10 @@ function searchedOrder(url: string): string | undefined {
  * flight finish first, and a create whose order's last search came before the jump is reset
  * unforwarded (nothing executed: the activity retries, searches again and finds what exists).
  * Refund creates likewise: a jump waits for those in flight, and for every refund key whose last
- * attempt got no answer (dropped, reset, 5xx) to get one, since Temporal retries that attempt
+ * attempt got no definitive answer (dropped, reset, 409, 429, 5xx) to get one: Temporal retries it
  * with the same key within seconds, where Stripe, a day later in the simulator, would run it
  * afresh: a second refund no deployment could make.
  */
-/** How long a refund key without an answer is expected back: past Temporal's longest backoff. */
-const REFUND_RETRY_WINDOW_MS = 90_000;
-
 export async function startApiTap(upstreamUrl: string): Promise<ApiTap> {
   const upstream = new URL(upstreamUrl);
   const records: ApiTapRecord[] = [];
