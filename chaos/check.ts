@@ -19,6 +19,7 @@ import {
   type ChargeResult,
   type RetryNowResult,
 } from '../src/workflows/messages.js';
+import { isAwaitedChargeKey } from '../src/workflows/idempotency-key.js';
 import type { ApiTapRecord } from './api-tap.js';
 import type { TapRecord } from './tap.js';
 import { checkRefunds, loadRefundAcks } from './check-refunds.js';
@@ -860,11 +861,13 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       continue;
     }
     const inChain = orderIds.some((o) => chainOf(o)?.signalIds.has(event.id));
-    // Caused by a request of the order's workflow (its idempotency key): the run that sent it
-    // had the answer as its activity's result, so the receiver may answer `answered`.
+    // Caused by a confirm or cancel of the order's workflow (the receiver's own rule, and a key
+    // one of its runs scheduled): that run had the answer as its activity's result.
     const causedBy = event.request.idempotency_key;
     const answersOwnRequest = (workflowId: string) =>
-      causedBy !== null && (chains.get(workflowId)?.requestKeys.has(causedBy) ?? false);
+      causedBy !== null &&
+      isAwaitedChargeKey(causedBy, workflowId) &&
+      (chains.get(workflowId)?.requestKeys.has(causedBy) ?? false);
     const inUnmatched = unmatchedIds.has(event.id);
     if (event.pending_webhooks > 0) pendingAtEnd++;
     const records = tapsByEvent.get(event.id) ?? [];
